@@ -1,0 +1,121 @@
+"""Bytes to text, decided by us rather than by a parser's guess.
+
+lxml reads UTF-8 without a declared charset as Latin-1 (TRAPS.md), so every extractor gets
+text decoded here: BOM first, then a declared charset that actually decodes, then UTF-8,
+then detection with charset-normalizer. Binary data is refused instead of decoded into noise.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from .errors import EmptyInput, UndecodableInput, UnsupportedInput
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE
+)
+_XML_ENCODING = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9._:-]+)""", re.IGNORECASE)
+_BINARY_MAGIC = (
+    b"\x1f\x8b",  # gzip (callers open .gz before this point)
+    b"PK\x03\x04",  # zip, docx, xlsx
+    b"%PDF",
+    b"\x89PNG",
+    b"\xff\xd8\xff",  # jpeg
+    b"GIF8",
+    b"BZh",
+    b"\xfd7zXZ",
+    b"\x7fELF",
+    b"SQLite format 3",
+)
+
+
+def strip_bom(data: bytes) -> tuple[bytes, str | None]:
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :], encoding
+    return data, None
+
+
+def looks_binary(data: bytes) -> bool:
+    """True for known binary signatures, or NUL/control-heavy bytes that are not UTF-16/32 text."""
+    head = data[:4096]
+    if any(head.startswith(magic) for magic in _BINARY_MAGIC):
+        return True
+    if not head:
+        return False
+    if head.count(b"\x00") > len(head) // 16 and _utf16_without_bom(head) is None:
+        return True
+    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    return controls > len(head) // 20
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """UTF-16 text without a BOM shows NULs in every other byte of its ASCII characters."""
+    even, odd = head[0::2], head[1::2]
+    if odd.count(0) > len(odd) * 0.4 and even.count(0) < len(even) * 0.05:
+        return "utf-16-le"
+    if even.count(0) > len(even) * 0.4 and odd.count(0) < len(odd) * 0.05:
+        return "utf-16-be"
+    return None
+
+
+def declared_encoding(data: bytes) -> str | None:
+    head = data[:4096]
+    for pattern in (_XML_ENCODING, _META_CHARSET):
+        match = pattern.search(head)
+        if match:
+            name = match.group(1).decode("ascii", "ignore").lower()
+            try:
+                return codecs.lookup(name).name
+            except LookupError:
+                return None
+    return None
+
+
+def decode_bytes(data: bytes, origin: str, *, declared: str | None = None) -> str:
+    """Decode page bytes to text; raise a named IngestError naming `origin` when we cannot."""
+    if not data.strip():
+        raise EmptyInput(f"{origin}: the file is empty.")
+    body, bom_encoding = strip_bom(data)
+    if bom_encoding:
+        try:
+            return body.decode(bom_encoding)
+        except UnicodeDecodeError as exc:
+            raise UndecodableInput(f"{origin}: has a {bom_encoding} byte-order mark but is not {bom_encoding} ({exc.reason}).") from exc
+    utf16 = _utf16_without_bom(body[:4096]) if b"\x00" in body[:4096] else None
+    if utf16:
+        try:
+            return body.decode(utf16)
+        except UnicodeDecodeError:
+            pass
+    if looks_binary(body):
+        raise UnsupportedInput(f"{origin}: looks like a binary file, not a text or HTML page.", reason="binary")
+    candidates = [declared, declared_encoding(body), "utf-8"]
+    for encoding in candidates:
+        if not encoding:
+            continue
+        try:
+            text = body.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        # A page declared Latin-1/cp1252 that decodes cleanly as UTF-8 is almost always UTF-8.
+        if encoding in {"latin-1", "iso8859-1", "cp1252", "windows-1252"}:
+            try:
+                return body.decode("utf-8")
+            except UnicodeDecodeError:
+                return text
+        return text
+    from charset_normalizer import from_bytes  # only pages that are not UTF-8 pay for detection
+
+    best = from_bytes(body).best()
+    if best is None:
+        raise UndecodableInput(f"{origin}: the text encoding could not be determined; save the page as UTF-8.")
+    return str(best)

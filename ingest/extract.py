@@ -1,0 +1,37 @@
+"""One RawDocument in, one Article out: pick the extractor for the format, then finish the record."""
+
+from __future__ import annotations
+
+from .errors import IngestError, NoArticle
+from .language import detect_language
+from .model import Article, RawDocument
+
+
+def extract(raw: RawDocument) -> Article:
+    """Normalize one page into an Article, or raise an IngestError that names `raw.origin`."""
+    if raw.format == "text":
+        from .textdump import extract_text_dump
+
+        article = extract_text_dump(raw)
+    elif raw.format == "html":
+        from .html import extract_html
+
+        article = extract_html(raw)
+    elif raw.format in {"json", "feed"}:
+        from .records import extract_record
+
+        article = extract_record(raw)
+    else:
+        raise IngestError(f"{raw.origin}: no extractor for format {raw.format!r}.", reason="unsupported")
+    return finish(article, raw)
+
+
+def finish(article: Article, raw: RawDocument) -> Article:
+    """Fill what every format shares: container URL, language; refuse a page with no article."""
+    if not article.body.strip():
+        raise NoArticle(f"{raw.origin}: no article text was found on this page.")
+    if not article.url and raw.url:
+        article.url = raw.url
+    if not article.language:
+        article.language = detect_language(f"{article.title or ''}\n{article.body}")
+    return article

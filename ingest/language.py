@@ -1,0 +1,21 @@
+"""Language identification with py3langid (its model ships inside the package: nothing fetched)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+
+@cache
+def _identifier():  # type: ignore[no-untyped-def]
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
+
+
+def detect_language(text: str, *, min_chars: int = 40) -> str | None:
+    """ISO 639-1 code of `text`, or None when it is too short or too uncertain to say."""
+    sample = text[:4000]
+    if len(sample.strip()) < min_chars:
+        return None
+    code, probability = _identifier().classify(sample)
+    return code if probability >= 0.5 else None

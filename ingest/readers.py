@@ -1,0 +1,150 @@
+"""Turn what people point us at (paths, folders, globs, `-`, `.gz`) into RawDocuments.
+
+A container (JSON Lines, WARC, feed) yields one document per record. Nothing here parses an
+article; failures are yielded as `Failure` so one bad file never stops a batch.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import os
+import sys
+import zlib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from .errors import IngestError, TooLarge
+from .model import Failure, RawDocument
+
+FORMATS = ("auto", "text", "html", "jsonl", "warc", "feed")
+MAX_BYTES = 200 * 1024 * 1024  # a single page or container larger than this is refused as too_large
+_SKIP_NAMES = {".DS_Store", "Thumbs.db"}
+
+
+def expand_inputs(inputs: Iterable[str]) -> Iterator[str | Failure]:
+    """Paths as given, folders walked recursively in sorted order, globs expanded, `-` kept."""
+    for item in inputs:
+        if item == "-":
+            yield item
+            continue
+        path = Path(item)
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    if name not in _SKIP_NAMES and not name.startswith("."):
+                        yield str(Path(root) / name)
+        elif path.exists():
+            yield item
+        elif glob.has_magic(item):
+            matches = sorted(glob.glob(item, recursive=True))
+            if not matches:
+                yield Failure(item, "not_found", f"{item}: the pattern matches no file.")
+            yield from expand_inputs(matches)
+        else:
+            yield Failure(item, "not_found", f"{item}: no such file or folder.")
+
+
+def read_bytes(source: str, max_bytes: int = MAX_BYTES) -> bytes:
+    """The whole input, gunzipped when it is gzip (by content, not by name), bounded in size."""
+    if source == "-":
+        raw = sys.stdin.buffer.read(max_bytes + 1)
+    else:
+        if os.path.getsize(source) > max_bytes:
+            raise TooLarge(f"{source}: larger than {max_bytes // 2**20} MB; split it into smaller files.")
+        raw = Path(source).read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        raw = _gunzip(raw, source, max_bytes)
+    if len(raw) > max_bytes:
+        raise TooLarge(f"{source}: larger than {max_bytes // 2**20} MB; split it into smaller files.")
+    return raw
+
+
+def _gunzip(raw: bytes, source: str, max_bytes: int) -> bytes:
+    """Decompress a (possibly multi-member) gzip stream, refusing truncation and gzip bombs."""
+    out = bytearray()
+    data = raw
+    while data:
+        decomp = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            out += decomp.decompress(data, max_bytes + 1 - len(out))
+        except zlib.error as exc:
+            raise IngestError(f"{source}: the gzip data is corrupt ({exc}).", reason="malformed") from exc
+        if len(out) > max_bytes:
+            raise TooLarge(f"{source}: decompresses to more than {max_bytes // 2**20} MB; split it into smaller files.")
+        if not decomp.eof:
+            raise IngestError(f"{source}: the gzip file is truncated; download or copy it again.", reason="truncated")
+        data = decomp.unused_data
+        if data and data[:2] != b"\x1f\x8b":
+            break  # trailing garbage after the last member, as gzip(1) tolerates
+    return bytes(out)
+
+
+def _strip_gz(name: str) -> str:
+    return name[:-3] if name.lower().endswith(".gz") else name
+
+
+def detect_format(name: str, head: bytes) -> str:
+    """The reader for a file: its content decides first, its name breaks ties."""
+    lower = _strip_gz(name).lower()
+    sniff = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:2048]
+    low = sniff.lower()
+    if sniff.startswith(b"WARC/"):
+        return "warc"
+    if low.startswith(b"<?xml") or low.startswith(b"<rss") or low.startswith(b"<feed"):
+        if b"<rss" in low or b"<feed" in low or b"<rdf:rdf" in low:
+            return "feed"
+    if sniff[:1] in (b"{", b"["):
+        return "jsonl"
+    if low.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<!--", b"<meta", b"<div", b"<p")) or (
+        b"<html" in low[:1024]
+    ):
+        return "html"
+    if lower.endswith((".html", ".htm", ".xhtml")):
+        return "html"
+    if lower.endswith((".jsonl", ".json", ".ndjson")):
+        return "jsonl"
+    if lower.endswith((".warc", ".arc")):
+        return "warc"
+    if lower.endswith((".rss", ".atom", ".xml")):
+        return "feed"
+    return "text"
+
+
+def iter_documents(inputs: Iterable[str], fmt: str = "auto") -> Iterator[RawDocument | Failure]:
+    """Every page in `inputs`, in order, as a RawDocument, or a Failure naming the input."""
+    for source in expand_inputs(inputs):
+        if isinstance(source, Failure):
+            yield source
+            continue
+        origin = "<stdin>" if source == "-" else source
+        try:
+            data = read_bytes(source)
+        except IngestError as exc:
+            yield Failure(origin, exc.reason, str(exc))
+            continue
+        except OSError as exc:
+            yield Failure(origin, "unreadable", f"{origin}: cannot be read ({exc.strerror or exc}).")
+            continue
+        kind = fmt if fmt != "auto" else detect_format(origin, data[:4096])
+        yield from _split_container(origin, data, kind)
+
+
+def _split_container(origin: str, data: bytes, kind: str) -> Iterator[RawDocument | Failure]:
+    if kind in ("text", "html"):
+        yield RawDocument(origin=origin, data=data, format=kind)
+    elif kind == "jsonl":
+        from .jsonl import iter_json_records
+
+        yield from iter_json_records(origin, data)
+    elif kind == "warc":
+        from .warc import iter_warc_pages
+
+        yield from iter_warc_pages(origin, data)
+    elif kind == "feed":
+        from .feed import iter_feed_entries
+
+        yield from iter_feed_entries(origin, data)
+    else:
+        yield Failure(origin, "unsupported", f"{origin}: unknown format {kind!r}; use one of {', '.join(FORMATS)}.", data)
