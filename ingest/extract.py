@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from .errors import IngestError, NoArticle
+from .decode import looks_binary, strip_bom
+from .errors import EmptyInput, IngestError, NoArticle, UnsupportedInput
 from .language import detect_language
 from .model import Article, RawDocument
 
 
 def extract(raw: RawDocument) -> Article:
     """Normalize one page into an Article, or raise an IngestError that names `raw.origin`."""
+    if raw.format in {"text", "html"}:
+        check_page_bytes(raw)
     if raw.format == "text":
         from .textdump import extract_text_dump
 
@@ -24,6 +27,14 @@ def extract(raw: RawDocument) -> Article:
     else:
         raise IngestError(f"{raw.origin}: no extractor for format {raw.format!r}.", reason="unsupported")
     return finish(article, raw)
+
+
+def check_page_bytes(raw: RawDocument) -> None:
+    """Refuse empty and binary pages up front, with the same reason whatever the extractor."""
+    if not raw.data.strip():
+        raise EmptyInput(f"{raw.origin}: the file is empty.")
+    if looks_binary(strip_bom(raw.data)[0]):
+        raise UnsupportedInput(f"{raw.origin}: looks like a binary file, not a text or HTML page.", reason="binary")
 
 
 def finish(article: Article, raw: RawDocument) -> Article:

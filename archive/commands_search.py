@@ -1,0 +1,1 @@
+"""Search-side commands (search, show, similar, timeline, verify, reindex), registered on the app."""

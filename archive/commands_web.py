@@ -1,0 +1,1 @@
+"""Web commands (serve), registered on the app."""

@@ -1,0 +1,105 @@
+"""`newsarchive ingest`: the run around the pipeline — progress, per-input errors, summary, exit code."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ingest.readers import expand_inputs
+
+from .pipeline import IngestOptions, ingest
+from .store import ArchiveError, BatchResult, Extracted, Store
+
+
+def summary_line(total: BatchResult) -> str:
+    parts = [
+        f"{len(total.added)} added",
+        f"{len(total.updated)} updated",
+        f"{total.duplicates} duplicate{'s' if total.duplicates != 1 else ''}",
+        f"{total.unchanged} already archived",
+        f"{len(total.failed)} failed",
+    ]
+    text = "Ingest finished: " + ", ".join(parts) + "."
+    if total.unchanged and not (total.added or total.updated or total.duplicates):
+        text += " Nothing new: every input was already in the archive."
+    if total.failed:
+        text += " Failures are listed in the ingest_errors table."
+    return text
+
+
+def run_ingest(ctx: typer.Context, paths: list[str], fmt: str, site: str | None, batch_size: int, json_out: bool) -> int:
+    from .cli import archive_dir, fail, print_json
+
+    try:
+        store = Store.open(archive_dir(ctx), create=True)
+    except ArchiveError as exc:
+        raise fail(str(exc)) from None
+    run_id = store.start_run(sys.argv[1:] or paths)
+    show_progress = sys.stderr.isatty()
+    total_inputs = sum(1 for _ in expand_inputs(paths)) if show_progress else None
+
+    def report(item: Extracted) -> None:
+        if item.failure:
+            progress_print(f"Error: {item.failure.message}")
+
+    progress = None
+    task = None
+    if show_progress:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        progress = Progress(
+            TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TextColumn("pages {task.fields[pages]}"),
+            TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+        )
+        task = progress.add_task("ingest", total=total_inputs, pages=0)
+        progress.start()
+
+    seen_inputs: set[str] = set()
+    pages = 0
+
+    def progress_print(message: str) -> None:
+        if progress is not None:
+            progress.console.print(message, markup=False, highlight=False)
+        else:
+            typer.echo(message, err=True)
+
+    def on_item(item: Extracted) -> None:
+        nonlocal pages
+        report(item)
+        pages += 1
+        if progress is not None and task is not None:
+            origin = item.raw.container or item.raw.origin if item.raw else item.failure.origin  # type: ignore[union-attr]
+            container = origin.split("#", 1)[0]
+            if ":" in container and not container.endswith((".jsonl", ".json")):
+                container = container.rsplit(":", 1)[0]
+            seen_inputs.add(container)
+            progress.update(task, completed=len(seen_inputs), pages=pages)
+
+    options = IngestOptions(fmt=fmt, site=site, batch_size=batch_size)
+    status = "done"
+    total = BatchResult()
+    try:
+        total = ingest(store, paths, options, run_id, on_item=on_item)
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
+    except Exception as exc:
+        status = "failed"
+        if type(exc).__module__ == "sqlite3" or isinstance(exc, OSError):
+            raise fail(f"the archive could not be written ({exc}); everything committed before this point is kept.") from None
+        raise
+    finally:
+        if progress is not None:
+            progress.stop()
+        try:
+            store.finish_run(run_id, total, status)
+        except Exception:  # noqa: BLE001 - the run row is bookkeeping; the original error matters more
+            pass
+    if json_out:
+        print_json({"run_id": run_id, "added": len(total.added), "updated": len(total.updated),
+                    "duplicates": total.duplicates, "unchanged": total.unchanged, "failed": len(total.failed),
+                    "errors": [{"origin": f.origin, "reason": f.reason, "message": f.message} for f in total.failed]})
+    typer.echo(summary_line(total), err=True)
+    return 1 if total.failed else 0

@@ -1,0 +1,91 @@
+"""Ingest orchestration: inputs → RawDocuments → Articles → one SQLite transaction per batch → index.
+
+The index is updated only from committed rows (after each batch), so SQLite stays the source of
+truth and a crash between the two commits is repaired by the next catch-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from ingest.errors import IngestError
+from ingest.extract import extract
+from ingest.model import Failure, RawDocument
+from ingest.readers import iter_documents
+
+from .store import BatchResult, Extracted, Store
+
+BATCH_SIZE = 200
+
+
+@dataclass(slots=True)
+class IngestOptions:
+    fmt: str = "auto"
+    site: str | None = None  # forces site_name on every article of the run
+    batch_size: int = BATCH_SIZE
+
+
+def extract_one(doc: RawDocument | Failure, site: str | None = None) -> Extracted:
+    """Extract one document; every failure, expected or not, becomes a recorded Failure."""
+    if isinstance(doc, Failure):
+        return Extracted(raw=None, failure=doc)
+    try:
+        article = extract(doc)
+    except IngestError as exc:
+        return Extracted(raw=doc, failure=Failure(doc.origin, exc.reason, str(exc), doc.data, doc.format))
+    except RecursionError:
+        message = f"{doc.origin}: the page is nested too deeply to read."
+        return Extracted(raw=doc, failure=Failure(doc.origin, "too_deep", message, doc.data, doc.format))
+    except Exception as exc:  # an extractor bug must not stop the batch; the reason names it
+        message = f"{doc.origin}: extraction failed unexpectedly ({type(exc).__name__}: {exc})."
+        return Extracted(raw=doc, failure=Failure(doc.origin, "internal_error", message, doc.data, doc.format))
+    if site:
+        article.site_name = site
+    return Extracted(raw=doc, article=article)
+
+
+def batched(items: Iterable[Extracted], size: int) -> Iterator[list[Extracted]]:
+    batch: list[Extracted] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def merge(total: BatchResult, part: BatchResult) -> None:
+    total.added += part.added
+    total.updated += part.updated
+    total.duplicates += part.duplicates
+    total.unchanged += part.unchanged
+    total.failed += part.failed
+
+
+def ingest(
+    store: Store,
+    inputs: list[str],
+    options: IngestOptions,
+    run_id: int,
+    *,
+    on_item: Callable[[Extracted], None] | None = None,
+    after_commit: Callable[[Store, BatchResult], None] | None = None,
+) -> BatchResult:
+    """Ingest `inputs` into `store`; returns the totals. Each batch is committed before the next."""
+    total = BatchResult()
+    extracted = (extract_one(doc, options.site) for doc in iter_documents(inputs, options.fmt))
+
+    def observed() -> Iterator[Extracted]:
+        for item in extracted:
+            if on_item:
+                on_item(item)
+            yield item
+
+    for batch in batched(observed(), options.batch_size):
+        result = store.write_batch(batch, run_id)
+        merge(total, result)
+        if after_commit:
+            after_commit(store, result)
+    return total

@@ -1,0 +1,53 @@
+"""Counts and top facets of the archive, for `newsarchive stats`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .store import Store
+
+
+def archive_stats(store: Store, top: int = 10) -> dict[str, Any]:
+    db = store.db
+
+    def top_of(sql: str) -> dict[str, int]:
+        return {str(name): count for name, count in db.execute(sql, [top]).fetchall()}
+
+    return {
+        "archive": str(store.path.parent) if store.path else ":memory:",
+        "counts": store.counts(),
+        "published": dict(zip(("first", "last"), db.execute("SELECT min(published), max(published) FROM articles").fetchone(), strict=True)),
+        "authors": top_of(
+            "SELECT a.name, count(*) n FROM article_authors aa JOIN authors a ON a.id = aa.author_id "
+            "GROUP BY a.id ORDER BY n DESC, a.name LIMIT ?"
+        ),
+        "categories": top_of("SELECT category, count(*) n FROM articles WHERE category IS NOT NULL GROUP BY category ORDER BY n DESC, category LIMIT ?"),
+        "sites": top_of("SELECT site, count(*) n FROM articles WHERE site IS NOT NULL GROUP BY site ORDER BY n DESC, site LIMIT ?"),
+        "years": top_of("SELECT published_year, count(*) n FROM articles WHERE published_year IS NOT NULL GROUP BY published_year ORDER BY published_year DESC LIMIT ?"),
+        "languages": top_of("SELECT language, count(*) n FROM articles WHERE language IS NOT NULL GROUP BY language ORDER BY n DESC LIMIT ?"),
+        "errors": top_of("SELECT reason, count(*) n FROM ingest_errors GROUP BY reason ORDER BY n DESC LIMIT ?"),
+    }
+
+
+def render_stats(data: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    counts = Table(title=f"Archive {data['archive']}", show_header=True)
+    counts.add_column("table")
+    counts.add_column("rows", justify="right")
+    for name, n in data["counts"].items():
+        counts.add_row(name, f"{n:,}")
+    console.print(counts)
+    first, last = data["published"]["first"], data["published"]["last"]
+    if first:
+        console.print(f"Published from {first} to {last}")
+    for key in ("sites", "categories", "authors", "years", "languages", "errors"):
+        if data[key]:
+            table = Table(title=f"Top {key}")
+            table.add_column(key[:-1] if key != "categories" else "category")
+            table.add_column("articles" if key != "errors" else "inputs", justify="right")
+            for name, n in data[key].items():
+                table.add_row(name, f"{n:,}")
+            console.print(table)
