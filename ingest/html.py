@@ -1,0 +1,116 @@
+"""HTML page → Article: our own decoding and parsing, the page's structured data, trafilatura.
+
+Order of trust: what the page declares about itself (JSON-LD, then og:/article: meta) for
+title, authors, date, section and site; trafilatura for the article text, htmldate for a date
+the page does not declare. Bytes are decoded by `decode_bytes` (lxml would read UTF-8 without
+a meta charset as Latin-1) and parsed with `huge_tree` so deep or huge pages lose nothing.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+from lxml.html import HtmlElement
+
+from .decode import decode_bytes
+from .errors import IngestError, MalformedInput, NoArticle
+from .html_body import article_text, figure_captions
+from .html_meta import PageMeta, read_page_meta, strip_site_suffix
+from .model import Article, RawDocument
+from .normalize import clean_authors, find_dateline, parse_date
+
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def parse_html(text: str, origin: str) -> HtmlElement:
+    """An lxml tree of the whole page: no depth or text-size limit, comments and PIs dropped."""
+    from lxml.html import HTMLParser, document_fromstring
+
+    text = _BAD_CHARS.sub(" ", _XML_DECL.sub("", text, count=1))
+    parser = HTMLParser(huge_tree=True, remove_comments=True, remove_pis=True, collect_ids=False)
+    try:
+        tree = document_fromstring(text, parser=parser)
+    except (etree.ParserError, ValueError) as exc:
+        raise MalformedInput(f"{origin}: the HTML could not be parsed ({exc}).") from exc
+    if tree is None:
+        raise NoArticle(f"{origin}: the page holds no HTML elements.")
+    return tree
+
+
+def extract_html(raw: RawDocument) -> Article:
+    """One HTML page as an Article; raise an IngestError naming `raw.origin` when it is not one."""
+    fields = raw.fields or {}
+    declared = fields.get("http_charset") if isinstance(fields.get("http_charset"), str) else None
+    text = decode_bytes(raw.data, raw.origin, declared=declared)
+    try:
+        return _extract_text(text, raw)
+    except IngestError:
+        raise
+    except RecursionError as exc:
+        raise MalformedInput(f"{raw.origin}: the HTML is nested too deeply to extract.") from exc
+    except Exception as exc:  # a library bug on hostile bytes must not stop a batch
+        raise MalformedInput(
+            f"{raw.origin}: the HTML could not be extracted ({type(exc).__name__}: {exc})."
+        ) from exc
+
+
+def extract_html_text(html_text: str, raw: RawDocument) -> Article:
+    """Extract from already decoded HTML (feed and JSON records carrying HTML content)."""
+    return _extract_text(html_text, raw)
+
+
+def _extract_text(text: str, raw: RawDocument) -> Article:
+    tree = parse_html(text, raw.origin)
+    meta = read_page_meta(tree, raw.url)
+    captions = figure_captions(tree)
+    url = meta.url or raw.url
+    body = article_text(tree, url=url, captions=captions)
+    article = Article(
+        title=_title(meta, url),
+        authors=clean_authors(meta.authors or _org_authors(meta), site_name=meta.site_name),
+        published=_published(meta, tree),
+        category=meta.category,
+        site_name=meta.site_name,
+        url=url,
+        language=_language(meta.language),
+        body=body,
+        captions=captions,
+    )
+    if body:
+        article.dateline, article.wire = find_dateline(body)
+    return article
+
+
+def _title(meta: PageMeta, url: str | None) -> str | None:
+    if not meta.title:
+        return None
+    return strip_site_suffix(meta.title, meta.site_name, url)
+
+
+def _org_authors(meta: PageMeta) -> list[str]:
+    """Organisation authors that are not the site itself (a wire service, a desk)."""
+    site = (meta.site_name or "").lower()
+    return [o for o in meta.author_orgs if o.lower() != site and o.lower() not in site]
+
+
+def _published(meta: PageMeta, tree: HtmlElement) -> str | None:
+    if meta.published:
+        value = parse_date(meta.published)
+        if value:
+            return value
+    from htmldate import find_date
+
+    try:
+        found = find_date(tree, extensive_search=False, original_date=True)
+    except Exception:  # htmldate on hostile markup: no date rather than no article
+        return None
+    return parse_date(found) if found else None
+
+
+def _language(value: str | None) -> str | None:
+    if not value:
+        return None
+    code = value.strip().lower().replace("_", "-").split("-")[0]
+    return code if re.fullmatch(r"[a-z]{2}", code) else None
