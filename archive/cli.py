@@ -26,9 +26,15 @@ app = typer.Typer(
 DEFAULT_ARCHIVE = Path("news_archive")
 FormatOption = Annotated[
     str,
-    typer.Option("--format", "-f", help="Input format: auto, text, html, jsonl, warc or feed (auto looks at content)."),
+    typer.Option(
+        "--format",
+        "-f",
+        help="Input format: auto, text, html, jsonl, warc or feed (auto looks at content).",
+    ),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of a table.")]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print JSON on stdout instead of a table.")
+]
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -58,7 +64,9 @@ def check_format(fmt: str) -> str:
     from ingest.readers import FORMATS
 
     if fmt not in FORMATS:
-        raise typer.BadParameter(f"{fmt!r} is not a format; use one of {', '.join(FORMATS)}.", param_hint="--format")
+        raise typer.BadParameter(
+            f"{fmt!r} is not a format; use one of {', '.join(FORMATS)}.", param_hint="--format"
+        )
     return fmt
 
 
@@ -67,7 +75,9 @@ def main_options(
     ctx: typer.Context,
     archive: Annotated[
         Path,
-        typer.Option("--archive", "-a", envvar="NEWSARCHIVE_DIR", help="Archive folder (news.db and index/)."),
+        typer.Option(
+            "--archive", "-a", envvar="NEWSARCHIVE_DIR", help="Archive folder (news.db and index/)."
+        ),
     ] = DEFAULT_ARCHIVE,
 ) -> None:
     """newsarchive: messy news pages in, clean searchable articles out.
@@ -82,10 +92,17 @@ def main_options(
 @app.command()
 def ingest(
     ctx: typer.Context,
-    paths: Annotated[list[str], typer.Argument(help="Files, folders (walked recursively), globs, .gz, or - for stdin.")],
+    paths: Annotated[
+        list[str],
+        typer.Argument(help="Files, folders (walked recursively), globs, .gz, or - for stdin."),
+    ],
     fmt: FormatOption = "auto",
-    site: Annotated[str | None, typer.Option("--site", help="Site name to record for every article.")] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Articles per transaction.")] = 200,
+    site: Annotated[
+        str | None, typer.Option("--site", help="Site name to record for every article.")
+    ] = None,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, help="Articles per transaction.")
+    ] = 200,
     json_out: JsonOption = False,
 ) -> None:
     """Ingest pages into the archive: extract articles, keep the raw input, index them.
@@ -130,7 +147,11 @@ def extract(
         if item.failure:
             failed += 1
             typer.echo(f"Error: {item.failure.message}", err=True)
-            row = {"source": item.failure.origin, "error": item.failure.message, "reason": item.failure.reason}
+            row = {
+                "source": item.failure.origin,
+                "error": item.failure.message,
+                "reason": item.failure.reason,
+            }
         else:
             row = {"source": item.raw.origin, **item.article.to_dict()}  # type: ignore[union-attr]
         if not json_out:
@@ -154,9 +175,16 @@ def print_article_text(row: dict) -> None:
     if "error" in row:
         return
     out = [f"# {row.get('title') or '(untitled)'}", ""]
-    for label, key in (("By", "authors"), ("Published", "published"), ("Category", "category"),
-                       ("Site", "site_name"), ("URL", "url"), ("Language", "language"),
-                       ("Dateline", "dateline"), ("Wire", "wire")):
+    for label, key in (
+        ("By", "authors"),
+        ("Published", "published"),
+        ("Category", "category"),
+        ("Site", "site_name"),
+        ("URL", "url"),
+        ("Language", "language"),
+        ("Dateline", "dateline"),
+        ("Wire", "wire"),
+    ):
         value = row.get(key)
         if value:
             out.append(f"{label}: {', '.join(value) if isinstance(value, list) else value}")

@@ -28,7 +28,14 @@ def summary_line(total: BatchResult) -> str:
     return text
 
 
-def run_ingest(ctx: typer.Context, paths: list[str], fmt: str, site: str | None, batch_size: int, json_out: bool) -> int:
+def run_ingest(
+    ctx: typer.Context,
+    paths: list[str],
+    fmt: str,
+    site: str | None,
+    batch_size: int,
+    json_out: bool,
+) -> int:
     from .cli import archive_dir, fail, print_json
 
     try:
@@ -47,11 +54,22 @@ def run_ingest(ctx: typer.Context, paths: list[str], fmt: str, site: str | None,
     task = None
     if show_progress:
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
 
         progress = Progress(
-            TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TextColumn("pages {task.fields[pages]}"),
-            TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+            TextColumn("[bold]ingest"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("pages {task.fields[pages]}"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
         )
         task = progress.add_task("ingest", total=total_inputs, pages=0)
         progress.start()
@@ -88,18 +106,31 @@ def run_ingest(ctx: typer.Context, paths: list[str], fmt: str, site: str | None,
     except Exception as exc:
         status = "failed"
         if type(exc).__module__ == "sqlite3" or isinstance(exc, OSError):
-            raise fail(f"the archive could not be written ({exc}); everything committed before this point is kept.") from None
+            raise fail(
+                f"the archive could not be written ({exc}); everything committed before this point is kept."
+            ) from None
         raise
     finally:
         if progress is not None:
             progress.stop()
         try:
             store.finish_run(run_id, total, status)
-        except Exception:  # noqa: BLE001 - the run row is bookkeeping; the original error matters more
+        except Exception:
             pass
     if json_out:
-        print_json({"run_id": run_id, "added": len(total.added), "updated": len(total.updated),
-                    "duplicates": total.duplicates, "unchanged": total.unchanged, "failed": len(total.failed),
-                    "errors": [{"origin": f.origin, "reason": f.reason, "message": f.message} for f in total.failed]})
+        print_json(
+            {
+                "run_id": run_id,
+                "added": len(total.added),
+                "updated": len(total.updated),
+                "duplicates": total.duplicates,
+                "unchanged": total.unchanged,
+                "failed": len(total.failed),
+                "errors": [
+                    {"origin": f.origin, "reason": f.reason, "message": f.message}
+                    for f in total.failed
+                ],
+            }
+        )
     typer.echo(summary_line(total), err=True)
     return 1 if total.failed else 0

@@ -33,13 +33,19 @@ def extract_one(doc: RawDocument | Failure, site: str | None = None) -> Extracte
     try:
         article = extract(doc)
     except IngestError as exc:
-        return Extracted(raw=doc, failure=Failure(doc.origin, exc.reason, str(exc), doc.data, doc.format))
+        return Extracted(
+            raw=doc, failure=Failure(doc.origin, exc.reason, str(exc), doc.data, doc.format)
+        )
     except RecursionError:
         message = f"{doc.origin}: the page is nested too deeply to read."
-        return Extracted(raw=doc, failure=Failure(doc.origin, "too_deep", message, doc.data, doc.format))
+        return Extracted(
+            raw=doc, failure=Failure(doc.origin, "too_deep", message, doc.data, doc.format)
+        )
     except Exception as exc:  # an extractor bug must not stop the batch; the reason names it
         message = f"{doc.origin}: extraction failed unexpectedly ({type(exc).__name__}: {exc})."
-        return Extracted(raw=doc, failure=Failure(doc.origin, "internal_error", message, doc.data, doc.format))
+        return Extracted(
+            raw=doc, failure=Failure(doc.origin, "internal_error", message, doc.data, doc.format)
+        )
     if site:
         article.site_name = site
     return Extracted(raw=doc, article=article)

@@ -16,16 +16,32 @@ def archive_stats(store: Store, top: int = 10) -> dict[str, Any]:
     return {
         "archive": str(store.path.parent) if store.path else ":memory:",
         "counts": store.counts(),
-        "published": dict(zip(("first", "last"), db.execute("SELECT min(published), max(published) FROM articles").fetchone(), strict=True)),
+        "published": dict(
+            zip(
+                ("first", "last"),
+                db.execute("SELECT min(published), max(published) FROM articles").fetchone(),
+                strict=True,
+            )
+        ),
         "authors": top_of(
             "SELECT a.name, count(*) n FROM article_authors aa JOIN authors a ON a.id = aa.author_id "
             "GROUP BY a.id ORDER BY n DESC, a.name LIMIT ?"
         ),
-        "categories": top_of("SELECT category, count(*) n FROM articles WHERE category IS NOT NULL GROUP BY category ORDER BY n DESC, category LIMIT ?"),
-        "sites": top_of("SELECT site, count(*) n FROM articles WHERE site IS NOT NULL GROUP BY site ORDER BY n DESC, site LIMIT ?"),
-        "years": top_of("SELECT published_year, count(*) n FROM articles WHERE published_year IS NOT NULL GROUP BY published_year ORDER BY published_year DESC LIMIT ?"),
-        "languages": top_of("SELECT language, count(*) n FROM articles WHERE language IS NOT NULL GROUP BY language ORDER BY n DESC LIMIT ?"),
-        "errors": top_of("SELECT reason, count(*) n FROM ingest_errors GROUP BY reason ORDER BY n DESC LIMIT ?"),
+        "categories": top_of(
+            "SELECT category, count(*) n FROM articles WHERE category IS NOT NULL GROUP BY category ORDER BY n DESC, category LIMIT ?"
+        ),
+        "sites": top_of(
+            "SELECT site, count(*) n FROM articles WHERE site IS NOT NULL GROUP BY site ORDER BY n DESC, site LIMIT ?"
+        ),
+        "years": top_of(
+            "SELECT published_year, count(*) n FROM articles WHERE published_year IS NOT NULL GROUP BY published_year ORDER BY published_year DESC LIMIT ?"
+        ),
+        "languages": top_of(
+            "SELECT language, count(*) n FROM articles WHERE language IS NOT NULL GROUP BY language ORDER BY n DESC LIMIT ?"
+        ),
+        "errors": top_of(
+            "SELECT reason, count(*) n FROM ingest_errors GROUP BY reason ORDER BY n DESC LIMIT ?"
+        ),
     }
 
 

@@ -101,7 +101,9 @@ class Store:
             if not readonly:
                 store.ensure_schema()
         except OSError as exc:
-            raise ArchiveError(f"Cannot open the archive at {archive_dir}: {exc.strerror or exc}.") from exc
+            raise ArchiveError(
+                f"Cannot open the archive at {archive_dir}: {exc.strerror or exc}."
+            ) from exc
         except Exception as exc:  # sqlite3 errors: read-only folder, not a database, locked
             if type(exc).__module__ == "sqlite3":
                 raise ArchiveError(f"Cannot open the archive database {db_path}: {exc}.") from exc
@@ -125,7 +127,10 @@ class Store:
         with db.atomic():
             db["archive_meta"].create({"key": str, "value": str}, pk="key")
             db["archive_meta"].insert_all(
-                [{"key": "schema_version", "value": str(SCHEMA_VERSION)}, {"key": "seq", "value": "0"}]
+                [
+                    {"key": "schema_version", "value": str(SCHEMA_VERSION)},
+                    {"key": "seq", "value": "0"},
+                ]
             )
             db["sites"].create({"id": int, "name": str, "domain": str}, pk="id")
             db["sites"].create_index(["name"], unique=True)
@@ -162,7 +167,15 @@ class Store:
                 pk="id",
                 foreign_keys=[("site_id", "sites", "id")],
             )
-            for columns in (["content_hash"], ["url_key"], ["published"], ["seq"], ["story_id"], ["site"], ["category"]):
+            for columns in (
+                ["content_hash"],
+                ["url_key"],
+                ["published"],
+                ["seq"],
+                ["story_id"],
+                ["site"],
+                ["category"],
+            ):
                 db["articles"].create_index(columns)
             db["article_authors"].create(
                 {"article_id": int, "author_id": int, "position": int},
@@ -173,7 +186,10 @@ class Store:
             db["article_categories"].create(
                 {"article_id": int, "category_id": int},
                 pk=("article_id", "category_id"),
-                foreign_keys=[("article_id", "articles", "id"), ("category_id", "categories", "id")],
+                foreign_keys=[
+                    ("article_id", "articles", "id"),
+                    ("category_id", "categories", "id"),
+                ],
             )
             db["article_categories"].create_index(["category_id"])
             db["captions"].create(
@@ -241,8 +257,16 @@ class Store:
     def start_run(self, arguments: list[str]) -> int:
         with self.db.atomic():
             table = self.db["ingest_runs"].insert(
-                {"started": now_iso(), "arguments": json.dumps(arguments), "status": "running",
-                 "added": 0, "updated": 0, "duplicates": 0, "unchanged": 0, "failed": 0}
+                {
+                    "started": now_iso(),
+                    "arguments": json.dumps(arguments),
+                    "status": "running",
+                    "added": 0,
+                    "updated": 0,
+                    "duplicates": 0,
+                    "unchanged": 0,
+                    "failed": 0,
+                }
             )
         return int(table.last_pk)
 
@@ -263,7 +287,9 @@ class Store:
 
     # ------------------------------------------------------------------ writing
     def next_seq(self) -> int:
-        row = self.db.execute("UPDATE archive_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'seq' RETURNING value").fetchone()
+        row = self.db.execute(
+            "UPDATE archive_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'seq' RETURNING value"
+        ).fetchone()
         return int(row[0])
 
     def write_batch(self, items: Iterable[Extracted], run_id: int) -> BatchResult:
@@ -281,36 +307,57 @@ class Store:
             source_id = None
             data = raw.data if raw is not None else failure.data
             if data:
-                source_id = self._add_source(raw, data, failure.origin, failure.format, "failed", None, run_id)
+                source_id = self._add_source(
+                    raw, data, failure.origin, failure.format, "failed", None, run_id
+                )
             self.db["ingest_errors"].insert(
-                {"run_id": run_id, "origin": failure.origin, "reason": failure.reason,
-                 "message": failure.message, "source_id": source_id, "created": now_iso()}
+                {
+                    "run_id": run_id,
+                    "origin": failure.origin,
+                    "reason": failure.reason,
+                    "message": failure.message,
+                    "source_id": source_id,
+                    "created": now_iso(),
+                }
             )
             result.failed.append(failure)
             return
-        assert raw is not None and item.article is not None  # noqa: S101 - internal invariant, not input
+        assert raw is not None and item.article is not None
         digest = sha256(raw.data)
         if self.db.execute(
-            "SELECT 1 FROM sources WHERE sha256 = ? AND origin = ? AND status != 'failed'", [digest, raw.origin]
+            "SELECT 1 FROM sources WHERE sha256 = ? AND origin = ? AND status != 'failed'",
+            [digest, raw.origin],
         ).fetchone():
             result.unchanged += 1
             return
         article = item.article
         chash = content_hash(article)
-        existing = self.db.execute("SELECT id FROM articles WHERE content_hash = ? ORDER BY id LIMIT 1", [chash]).fetchone()
+        existing = self.db.execute(
+            "SELECT id FROM articles WHERE content_hash = ? ORDER BY id LIMIT 1", [chash]
+        ).fetchone()
         if existing:
-            self._add_source(raw, raw.data, raw.origin, raw.format, "duplicate", existing[0], run_id)
+            self._add_source(
+                raw, raw.data, raw.origin, raw.format, "duplicate", existing[0], run_id
+            )
             result.duplicates += 1
             return
         article_id = self._insert_article(article, chash, raw, run_id)
         result.added.append(article_id)
 
     def _add_source(
-        self, raw: RawDocument | None, data: bytes, origin: str, fmt: str | None, status: str,
-        article_id: int | None, run_id: int,
+        self,
+        raw: RawDocument | None,
+        data: bytes,
+        origin: str,
+        fmt: str | None,
+        status: str,
+        article_id: int | None,
+        run_id: int,
     ) -> int:
         digest = sha256(data)
-        self.db["source_blobs"].insert({"sha256": digest, "size": len(data), "content": data}, ignore=True)
+        self.db["source_blobs"].insert(
+            {"sha256": digest, "size": len(data), "content": data}, ignore=True
+        )
         row = {
             "sha256": digest,
             "origin": origin,
@@ -324,7 +371,9 @@ class Store:
             "run_id": run_id,
             "ingested": now_iso(),
         }
-        previous = self.db.execute("SELECT id FROM sources WHERE sha256 = ? AND origin = ?", [digest, origin]).fetchone()
+        previous = self.db.execute(
+            "SELECT id FROM sources WHERE sha256 = ? AND origin = ?", [digest, origin]
+        ).fetchone()
         if previous:  # a failed input that now succeeds (after an extractor fix) takes over its row
             self.db["sources"].update(previous[0], row)
             return int(previous[0])
@@ -336,7 +385,9 @@ class Store:
         row.update({"first_seen": now, "updated_at": now, "version": 1, "seq": self.next_seq()})
         article_id = int(self.db["articles"].insert(row).last_pk)
         self.db["articles"].update(article_id, {"story_id": article_id})
-        source_id = self._add_source(raw, raw.data, raw.origin, raw.format, "article", article_id, run_id)
+        source_id = self._add_source(
+            raw, raw.data, raw.origin, raw.format, "article", article_id, run_id
+        )
         self.db["articles"].update(article_id, {"source_id": source_id})
         self._write_relations(article_id, article)
         return article_id
@@ -365,33 +416,58 @@ class Store:
 
     def _lookup_id(self, table: str, name: str) -> int:
         self.db[table].insert({"name": name}, ignore=True)
-        return int(self.db.execute(f"SELECT id FROM [{table}] WHERE name = ?", [name]).fetchone()[0])
+        return int(
+            self.db.execute(f"SELECT id FROM [{table}] WHERE name = ?", [name]).fetchone()[0]
+        )
 
     def _write_relations(self, article_id: int, article: Article) -> None:
         for table in ("article_authors", "article_categories", "captions"):
             self.db.execute(f"DELETE FROM [{table}] WHERE article_id = ?", [article_id])
         self.db["article_authors"].insert_all(
-            ({"article_id": article_id, "author_id": self._lookup_id("authors", name), "position": n}
-             for n, name in enumerate(dict.fromkeys(article.authors))),
+            (
+                {
+                    "article_id": article_id,
+                    "author_id": self._lookup_id("authors", name),
+                    "position": n,
+                }
+                for n, name in enumerate(dict.fromkeys(article.authors))
+            ),
         )
         if article.category:
             self.db["article_categories"].insert(
-                {"article_id": article_id, "category_id": self._lookup_id("categories", article.category)}
+                {
+                    "article_id": article_id,
+                    "category_id": self._lookup_id("categories", article.category),
+                }
             )
         self.db["captions"].insert_all(
-            {"article_id": article_id, "position": n, "text": text} for n, text in enumerate(article.captions)
+            {"article_id": article_id, "position": n, "text": text}
+            for n, text in enumerate(article.captions)
         )
 
     # ------------------------------------------------------------------ reading
     def counts(self) -> dict[str, int]:
-        tables = ["articles", "authors", "categories", "sites", "captions", "sources", "ingest_runs", "ingest_errors"]
+        tables = [
+            "articles",
+            "authors",
+            "categories",
+            "sites",
+            "captions",
+            "sources",
+            "ingest_runs",
+            "ingest_errors",
+        ]
         return {t: self.db[t].count for t in tables}
 
     def iter_articles(self, since_seq: int = 0, batch: int = 500) -> Iterator[dict[str, Any]]:
         """Rows for the index, in seq order: everything changed after `since_seq`."""
         last = since_seq
         while True:
-            rows = list(self.db.query("SELECT * FROM articles WHERE seq > ? ORDER BY seq LIMIT ?", [last, batch]))
+            rows = list(
+                self.db.query(
+                    "SELECT * FROM articles WHERE seq > ? ORDER BY seq LIMIT ?", [last, batch]
+                )
+            )
             if not rows:
                 return
             yield from rows
@@ -402,10 +478,15 @@ class Store:
         return row[0] if row else default
 
     def set_meta(self, key: str, value: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO archive_meta (key, value) VALUES (?, ?)", [key, value])
+        self.db.execute(
+            "INSERT OR REPLACE INTO archive_meta (key, value) VALUES (?, ?)", [key, value]
+        )
 
 
-_TRACKING = re.compile(r"^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid|ocid|cmpid|ref|ref_src|smid|src|ito|guccounter)$", re.I)
+_TRACKING = re.compile(
+    r"^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid|ocid|cmpid|ref|ref_src|smid|src|ito|guccounter)$",
+    re.I,
+)
 
 
 def canonical_url(url: str) -> str:
@@ -419,6 +500,10 @@ def canonical_url(url: str) -> str:
         host = f"{host}:{parts.port}"
     path = re.sub(r"/amp/?$|\.amp$", "", parts.path) or "/"
     path = path.rstrip("/") or "/"
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k) and k.lower() not in {"amp", "outputtype"}]
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not _TRACKING.match(k) and k.lower() not in {"amp", "outputtype"}
+    ]
     q = urlencode(sorted(query))
     return f"{host}{path}" + (f"?{q}" if q else "")

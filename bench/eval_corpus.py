@@ -53,14 +53,21 @@ def run(ext: str, corpus: Path, out_dir: Path) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--ext", choices=["txt", "html"], default="txt")
     parser.add_argument("--corpus", type=Path, default=SHARED / "corpus")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     parser.add_argument("--per-page", action="store_true", help="also write per-page scores")
     args = parser.parse_args()
     pred = run(args.ext, args.corpus, args.out)
-    cmd = [sys.executable, str(SHARED / "tools" / "eval_extract.py"), str(args.corpus / "truth.jsonl"), str(pred)]
+    cmd = [
+        sys.executable,
+        str(SHARED / "tools" / "eval_extract.py"),
+        str(args.corpus / "truth.jsonl"),
+        str(pred),
+    ]
     if args.per_page:
         cmd += ["--per-page", str(args.out / f"per-page-{args.ext}.jsonl")]
     subprocess.run(cmd, check=True)

@@ -89,7 +89,9 @@ def decode_bytes(data: bytes, origin: str, *, declared: str | None = None) -> st
         try:
             return body.decode(bom_encoding)
         except UnicodeDecodeError as exc:
-            raise UndecodableInput(f"{origin}: has a {bom_encoding} byte-order mark but is not {bom_encoding} ({exc.reason}).") from exc
+            raise UndecodableInput(
+                f"{origin}: has a {bom_encoding} byte-order mark but is not {bom_encoding} ({exc.reason})."
+            ) from exc
     utf16 = _utf16_without_bom(body[:4096]) if b"\x00" in body[:4096] else None
     if utf16:
         try:
@@ -97,7 +99,9 @@ def decode_bytes(data: bytes, origin: str, *, declared: str | None = None) -> st
         except UnicodeDecodeError:
             pass
     if looks_binary(body):
-        raise UnsupportedInput(f"{origin}: looks like a binary file, not a text or HTML page.", reason="binary")
+        raise UnsupportedInput(
+            f"{origin}: looks like a binary file, not a text or HTML page.", reason="binary"
+        )
     candidates = [declared, declared_encoding(body), "utf-8"]
     for encoding in candidates:
         if not encoding:
@@ -115,7 +119,17 @@ def decode_bytes(data: bytes, origin: str, *, declared: str | None = None) -> st
         return text
     from charset_normalizer import from_bytes  # only pages that are not UTF-8 pay for detection
 
-    best = from_bytes(body).best()
+    matches = from_bytes(body)
+    best = matches.best()
     if best is None:
-        raise UndecodableInput(f"{origin}: the text encoding could not be determined; save the page as UTF-8.")
+        raise UndecodableInput(
+            f"{origin}: the text encoding could not be determined; save the page as UTF-8."
+        )
+    # Single-byte code pages often tie exactly; windows-1252 is by far the web's commonest, so it wins ties.
+    for match in matches:
+        if (match.chaos, match.coherence) == (
+            best.chaos,
+            best.coherence,
+        ) and "cp1252" in match.could_be_from_charset:
+            return body.decode("cp1252", errors="replace")
     return str(best)

@@ -25,7 +25,9 @@ def extract(raw: RawDocument) -> Article:
 
         article = extract_record(raw)
     else:
-        raise IngestError(f"{raw.origin}: no extractor for format {raw.format!r}.", reason="unsupported")
+        raise IngestError(
+            f"{raw.origin}: no extractor for format {raw.format!r}.", reason="unsupported"
+        )
     return finish(article, raw)
 
 
@@ -34,7 +36,9 @@ def check_page_bytes(raw: RawDocument) -> None:
     if not raw.data.strip():
         raise EmptyInput(f"{raw.origin}: the file is empty.")
     if looks_binary(strip_bom(raw.data)[0]):
-        raise UnsupportedInput(f"{raw.origin}: looks like a binary file, not a text or HTML page.", reason="binary")
+        raise UnsupportedInput(
+            f"{raw.origin}: looks like a binary file, not a text or HTML page.", reason="binary"
+        )
 
 
 def finish(article: Article, raw: RawDocument) -> Article:
