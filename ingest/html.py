@@ -66,11 +66,13 @@ def _extract_text(text: str, raw: RawDocument) -> Article:
     meta = read_page_meta(tree, raw.url)
     captions = figure_captions(tree)
     url = meta.url or raw.url
-    body = article_text(tree, url=url, captions=captions)
+    title = _title(meta, url)
+    published = _published(meta, tree)
+    body = article_text(tree, url=url, captions=captions, title=title)  # prunes `tree`
     article = Article(
-        title=_title(meta, url),
+        title=title,
         authors=clean_authors(meta.authors or _org_authors(meta), site_name=meta.site_name),
-        published=_published(meta, tree),
+        published=published,
         category=meta.category,
         site_name=meta.site_name,
         url=url,

@@ -7,17 +7,51 @@ captions, share/"Read more" rows and repeated lines.
 
 from __future__ import annotations
 
-import copy
 import re
 
 from lxml.html import HtmlElement
 
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0\u2009\u200a\u202f]+")
+_LINK = re.compile(r"\[([^\[\]]*)\]\(([^()\s]*)\)")
+# Whole lines that are page furniture, not article text, in any article on any site.
 _BOILERPLATE = re.compile(
-    r"^(read more|related|advertisement|share this( article)?|share|sign up|subscribe( now)?|"
-    r"click here|continue reading|follow us|skip to main content|more from .{0,40})[:.!]?$",
+    r"^(read more|related( posts?| articles?| stories)?|advertisement|share( this( article| story)?)?|"
+    r"sign up|subscribe( now)?|click here|continue reading|follow us|skip to main content|"
+    r"more from .{0,40}|more|comments?|\d+ comments?|tags|filed under.{0,60}|explore further|"
+    r"thank you|thanks for signing up|sorry|you may also like\W*|don'?t miss|popular on .{0,30}|"
+    r"order reprints|print article|tell us what you think\W*|source: .{0,40})[:.!|]*$",
     re.IGNORECASE,
 )
+_FURNITURE = re.compile(
+    r"^(click here to|sign up (for|to)|subscribe to|get the latest .{0,40} (in|to) your inbox|"
+    r"an error has occurred|there was an error processing|this copy is for your personal|"
+    r"if you buy something through|follow (us|.{1,60}) on (twitter|facebook|instagram)|"
+    r"\(?(additional )?(reporting|writing|editing) by .{0,200}$)",
+    re.IGNORECASE,
+)
+_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][\d:.+-]+Z?)?$")
+_IMAGE_URL = re.compile(r"^https?://\S+\.(png|jpe?g|gif|webp|svg)(\?\S*)?$", re.IGNORECASE)
+_SENTENCE_END = (".", "!", "?", '"', "”", "’", "'", ":")
+
+
+def _is_link_row(line: str, linked: float) -> bool:
+    """A headline-like line that is (nearly) all link: related stories, menus, tag rows.
+
+    Whole paragraphs wrapped in one link (affiliate deals) end like sentences and are kept.
+    """
+    words = len(line.split())
+    if line.startswith(("- ", "• ", "* ")):
+        return linked > 0.4 and words <= 45
+    return linked > 0.8 and words <= 25 and not line.endswith(_SENTENCE_END)
+
+
+def _is_self_or_image_url(line: str, url: str | None) -> bool:
+    """A bare URL line that is the page's own address (a print footer) or an image file."""
+    if " " in line or not line.startswith(("http://", "https://")):
+        return False
+    if _IMAGE_URL.match(line):
+        return True
+    return bool(url) and line.rstrip("/").split("://", 1)[-1] == url.rstrip("/").split("://", 1)[-1]
 
 
 def _normalize_line(line: str) -> str:
@@ -37,35 +71,54 @@ def figure_captions(tree: HtmlElement) -> list[str]:
     return captions
 
 
-def article_text(tree: HtmlElement, *, url: str | None, captions: list[str]) -> str:
+def article_text(
+    tree: HtmlElement, *, url: str | None, captions: list[str], title: str | None = None
+) -> str:
     """The main text, paragraphs separated by blank lines; "" when there is none."""
     from trafilatura import bare_extraction
 
+    # trafilatura prunes the tree it is given: callers read metadata and captions first.
     document = bare_extraction(
-        copy.deepcopy(tree),
+        tree,
         url=url,
         include_comments=False,
         include_tables=True,
         include_images=False,
-        include_links=False,
+        include_links=True,  # to recognise link-only lines (related stories, menus)
         with_metadata=False,
         deduplicate=False,
     )
     text = getattr(document, "text", None) or "" if document is not None else ""
-    return clean_body(text, captions)
+    return clean_body(text, captions, title=title, url=url)
 
 
-def clean_body(text: str, captions: list[str]) -> str:
-    """Paragraphs one per block; captions, lone boilerplate lines and exact repeats removed."""
+def _link_share(line: str) -> tuple[str, float]:
+    """The line with link markup removed, and the share of its characters inside links."""
+    linked = sum(len(m.group(1)) for m in _LINK.finditer(line))
+    plain = _LINK.sub(lambda m: m.group(1), line)
+    return plain, (linked / len(plain) if plain else 0.0)
+
+
+def clean_body(
+    text: str, captions: list[str], *, title: str | None = None, url: str | None = None
+) -> str:
+    """Paragraphs one per block; captions, link-only lines, boilerplate and repeats removed."""
     caption_set = {c.lower() for c in captions}
+    if title:
+        caption_set.add(_normalize_line(title).lower())
     paragraphs: list[str] = []
     seen: set[str] = set()
-    for line in text.splitlines():
+    for raw_line in text.splitlines():
+        line, linked = _link_share(_normalize_line(raw_line))
         line = _normalize_line(line)
         if not line:
             continue
+        if _is_link_row(line, linked):
+            continue  # a related-stories list, a menu, a tag row
         key = line.lower()
-        if key in caption_set or _BOILERPLATE.match(line):
+        if key in caption_set or _BOILERPLATE.match(line) or _FURNITURE.match(line):
+            continue
+        if _STAMP.match(line) or _is_self_or_image_url(line, url):
             continue
         if key in seen and len(line) > 30:
             continue

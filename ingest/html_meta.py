@@ -157,6 +157,16 @@ def _ld_people(value: Any) -> tuple[list[str], list[str]]:
     return people, orgs
 
 
+_AFFILIATION = re.compile(
+    r"\s+[|/]\s+.*$|,\s*[\w.-]+\.(com|org|net|co\.uk|news)\b.*$", re.IGNORECASE
+)
+
+
+def strip_affiliation(name: str) -> str:
+    """ "Troy L. Smith, Cleveland.com" / "Amy K | NJ Advance Media for NJ.com" → the name."""
+    return _AFFILIATION.sub("", name).strip() or name
+
+
 def _absolute(link: str | None, base: str | None) -> str | None:
     if not link:
         return None
@@ -256,6 +266,7 @@ def read_page_meta(tree: HtmlElement, base_url: str | None = None) -> PageMeta:
     if not meta.language:
         root_lang = tree.get("lang") if tree.tag == "html" else None
         meta.language = clean_text(root_lang)
+    meta.authors = [strip_affiliation(a) for a in meta.authors]
     return meta
 
 
