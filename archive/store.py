@@ -322,7 +322,8 @@ class Store:
             )
             result.failed.append(failure)
             return
-        assert raw is not None and item.article is not None
+        if raw is None or item.article is None:
+            raise ValueError("an Extracted item needs either a failure or a raw document with its article")
         digest = sha256(raw.data)
         if self.db.execute(
             "SELECT 1 FROM sources WHERE sha256 = ? AND origin = ? AND status != 'failed'",

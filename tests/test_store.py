@@ -143,7 +143,7 @@ def test_batch_is_atomic(tmp_path):
     items.append(
         Extracted(raw=None, article=None)
     )  # an impossible item: the write fails at the end
-    with pytest.raises(AssertionError):
+    with pytest.raises(ValueError):
         store.write_batch(items, run)
     store.close()
     conn = sqlite3.connect(tmp_path / "a" / "news.db")
