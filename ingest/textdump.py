@@ -1,0 +1,244 @@
+"""Plain-text page dumps (w3m/lynx renderings, copy-paste) to Articles.
+
+Stages: decode → one Line per non-blank line with its features → a score per line →
+the best contiguous region (maximum-sum run) is the article → inside it, captions, bylines
+and boilerplate rows are taken out → metadata is read around the region.
+Site templates learned from other pages of the same site (see textdump_template) can mark
+lines as boilerplate; without one, a single page is extracted on its own evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from .decode import decode_bytes
+from .errors import IngestError, TooLarge
+from .model import Article, RawDocument
+from .normalize import find_dateline
+from .textdump_lines import Line, make_line, norm_key, score_line
+from .textdump_meta import (
+    _BYLINE,
+    _GLUED_BYLINE,
+    finalize_authors,
+    find_authors,
+    find_category,
+    find_published,
+    find_site_name,
+    find_title,
+    site_key_of,
+)
+
+MAX_CHARS = 5_000_000  # a text page larger than this is not a page
+_MIN_REGION_SCORE = 2.5
+_MIN_BODY_CHARS = 120
+
+
+def extract_text_dump(raw: RawDocument, boilerplate: frozenset[str] | None = None) -> Article:
+    """One text dump to an Article. `boilerplate`: normalized lines a site template marks as chrome."""
+    text = decode_bytes(raw.data, raw.origin)
+    return extract_text(text, boilerplate=boilerplate, origin=raw.origin)
+
+
+def extract_text(
+    text: str, *, boilerplate: frozenset[str] | None = None, origin: str = "<text>"
+) -> Article:
+    """The same as extract_text_dump on already decoded text (any str is accepted)."""
+    if not isinstance(text, str):
+        raise IngestError(
+            f"{origin}: expected decoded text, got {type(text).__name__}.", reason="malformed"
+        )
+    if len(text) > MAX_CHARS:
+        raise TooLarge(
+            f"{origin}: the text is {len(text):,} characters; split it or raise the limit."
+        )
+    try:
+        return _extract(text, boilerplate or frozenset())
+    except IngestError:
+        raise
+    except (
+        Exception
+    ) as exc:  # a bug must not take the batch down: report it as this input's failure
+        raise IngestError(
+            f"{origin}: text extraction failed ({type(exc).__name__}: {exc})."
+        ) from exc
+
+
+def page_lines(text: str) -> list[Line]:
+    """Non-blank lines with features and repeat counts (shared with the template learner)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ").replace("\x00", "")
+    lines = [make_line(i, raw.rstrip()) for i, raw in enumerate(text.split("\n")) if raw.strip()]
+    counts = Counter(line.key for line in lines if line.key)
+    for line in lines:
+        line.repeats = counts.get(line.key, 1)
+    return lines
+
+
+def _extract(text: str, boilerplate: frozenset[str]) -> Article:
+    lines = page_lines(text)
+    article = Article()
+    if not lines:
+        return article
+    for line in lines:
+        line.score = score_line(
+            line, template=bool(line.key) and line.key in boilerplate and line.chars < 400
+        )
+    region = best_region(lines)
+    keys_text = "\n".join(line.key for line in lines)
+    if region is None:
+        start = end = None
+    else:
+        start, end = extend_region(lines, *region)
+
+    title_pos = find_title(lines, start if start is not None else len(lines), keys_text)
+    title_key = lines[title_pos].key if title_pos is not None else None
+    if title_pos is not None:
+        article.title = _clean_title(lines[title_pos].text)
+
+    body_start = start if start is not None else len(lines)
+    body_end = end if end is not None else len(lines) - 1
+    zone_from = (
+        title_pos + 1
+        if title_pos is not None and title_pos < body_start
+        else max(0, body_start - 8)
+    )
+    zone = lines[zone_from:body_start]
+    if title_pos is not None:
+        zone = lines[max(0, title_pos - 2) : title_pos] + zone
+    header_end = title_pos if title_pos is not None else body_start
+    article.site_name = find_site_name(lines, header_end)
+    site_key = site_key_of(article.site_name)
+
+    body_lines: list[Line] = []
+    captions: list[str] = []
+    caption_keys: set[str] = set()
+    extra_byline: list[Line] = []
+    if start is not None and end is not None:
+        for line in lines[max(0, start - 4) : start]:  # a lead photo's caption sits just above
+            if line.credit and line.chars >= 25 and line.key not in caption_keys:
+                caption_keys.add(line.key)
+                captions.append(line.text)
+        for line in lines[start : end + 1]:
+            if line.credit or (line.repeats > 1 and line.chars >= 60 and line.key != title_key):
+                if line.chars >= 25 and line.key not in caption_keys:
+                    caption_keys.add(line.key)
+                    captions.append(line.text)
+                continue
+            if line.key in caption_keys:
+                continue
+            if _is_byline(line):
+                extra_byline.append(line)
+                continue
+            if line.boiler or line.date_only or line.score <= -3.0 or line.key == title_key:
+                continue
+            if line.bullet and not line.text:
+                continue
+            body_lines.append(line)
+    if end is not None:
+        for line in lines[end + 1 : end + 8]:  # the closing photo's caption sits just below
+            if (line.credit or (line.key in caption_keys)) and line.chars >= 25:
+                if line.key not in caption_keys:
+                    caption_keys.add(line.key)
+                    captions.append(line.text)
+            elif line.repeats > 1 and line.chars >= 60 and line.score > -3:
+                if not line.boiler:
+                    caption_keys.add(line.key)
+                    captions.append(line.text)
+            else:
+                break
+    body_lines = _trim_edges(body_lines)
+    body = "\n\n".join(line.text for line in body_lines)
+    if len(body) < _MIN_BODY_CHARS and not any(
+        line.chars >= 80 and line.sentence_end for line in body_lines
+    ):
+        body = ""
+    article.body = body
+    article.captions = captions
+
+    after = lines[body_end + 1 : body_end + 30]
+    before = lines[max(0, zone_from - 30) : zone_from]
+    article.authors = finalize_authors(
+        find_authors(zone + extra_byline, title_key), article.site_name
+    )
+    article.published = find_published(zone, before, after, lines)
+    article.category = find_category(lines, title_pos, title_key, site_key)
+    if body:
+        article.dateline, article.wire = find_dateline(body)
+    return article
+
+
+def best_region(lines: list[Line]) -> tuple[int, int] | None:
+    """The maximum-sum contiguous run of line scores (Kadane), or None when nothing scores well."""
+    best_sum, best = 0.0, None
+    run_sum, run_start = 0.0, 0
+    for pos, line in enumerate(lines):
+        if run_sum <= 0:
+            run_sum, run_start = 0.0, pos
+        run_sum += line.score
+        if run_sum > best_sum:
+            best_sum, best = run_sum, (run_start, pos)
+    if best is None or best_sum < _MIN_REGION_SCORE:
+        return None
+    return best
+
+
+def extend_region(lines: list[Line], start: int, end: int) -> tuple[int, int]:
+    """Take in short closing paragraphs that are still sentences ("He was 73.")."""
+    pos = end + 1
+    while pos < len(lines) and pos <= end + 3:
+        line = lines[pos]
+        if _sentence_like(line):
+            end = pos
+            pos += 1
+            continue
+        break
+    return start, end
+
+
+def _sentence_like(line: Line) -> bool:
+    text = line.text
+    return (
+        line.sentence_end
+        and not line.boiler
+        and not line.credit
+        and not line.bullet
+        and not line.date_only
+        and line.words >= 3
+        and line.stop_ratio >= 0.15
+        and line.repeats == 1
+        and text[:1].isupper()
+        and text.endswith((".", "!", "?", "”", '"', "’"))
+    )
+
+
+def _trim_edges(body: list[Line]) -> list[Line]:
+    """Drop heading-like leftovers at the ends of the region (a label, a share row)."""
+    while body and body[0].score < 0 and not _sentence_like(body[0]):
+        body = body[1:]
+    while body and body[-1].score < 0 and not _sentence_like(body[-1]):
+        body = body[:-1]
+    return body
+
+
+def _is_byline(line: Line) -> bool:
+    text = line.text
+    return (
+        len(text) < 120
+        and bool(_BYLINE.match(text) or _GLUED_BYLINE.search(text))
+        and line.stop_ratio < 0.3
+    )
+
+
+_TITLE_SUFFIX = re.compile(r"\s+[|–—-]\s+[^|–—-]{2,40}$")
+
+
+def _clean_title(text: str) -> str:
+    text = re.sub(r"\s+", " ", text).strip()
+    if " | " in text:
+        text = _TITLE_SUFFIX.sub("", text)
+    return text
+
+
+def learnable_keys(text: str) -> set[str]:
+    """The normalized line keys of one dump, as the template learner counts them."""
+    return {norm_key(line) for line in text.splitlines() if line.strip()} - {""}

@@ -1,0 +1,426 @@
+"""Line features of a text rendering of a page, and the score that says "article prose".
+
+A w3m dump keeps each paragraph on one line, so the unit here is the line. What a text
+rendering still shows is enough to tell prose from chrome: length, sentence shape,
+stop-word density, list bullets, repeated lines and well-known boilerplate phrases.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+BULLET = re.compile(r"^\s*(?:[•☆□○◦▪■▶►●◆◇★*·‣⁃–—-]|\d{1,2}[.)])\s*")
+_WORD = re.compile(r"\w+", re.UNICODE)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_SENTENCE_END = re.compile(r"[.!?。！？…:;\"”’»)\]]$")
+
+# Small stop-word lists: enough to tell running text from menus in the corpus languages.
+STOPWORDS = frozenset(
+    [
+        "a",
+        "about",
+        "after",
+        "all",
+        "also",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "he",
+        "her",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "just",
+        "more",
+        "no",
+        "not",
+        "of",
+        "on",
+        "one",
+        "or",
+        "our",
+        "out",
+        "over",
+        "said",
+        "says",
+        "she",
+        "so",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "they",
+        "this",
+        "to",
+        "up",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "which",
+        "who",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "el",
+        "la",
+        "los",
+        "las",
+        "de",
+        "del",
+        "y",
+        "en",
+        "que",
+        "un",
+        "una",
+        "por",
+        "con",
+        "para",
+        "es",
+        "se",
+        "su",
+        "al",
+        "lo",
+        "como",
+        "más",
+        "pero",
+        "sus",
+        "le",
+        "ya",
+        "o",
+        "le",
+        "la",
+        "les",
+        "des",
+        "du",
+        "et",
+        "est",
+        "un",
+        "une",
+        "dans",
+        "pour",
+        "pas",
+        "que",
+        "qui",
+        "sur",
+        "au",
+        "avec",
+        "ce",
+        "il",
+        "elle",
+        "ne",
+        "se",
+        "par",
+        "plus",
+        "der",
+        "die",
+        "das",
+        "und",
+        "ist",
+        "nicht",
+        "ein",
+        "eine",
+        "zu",
+        "den",
+        "von",
+        "mit",
+        "sich",
+        "des",
+        "auf",
+        "für",
+        "im",
+        "dem",
+        "auch",
+        "es",
+        "an",
+        "als",
+        "o",
+        "a",
+        "os",
+        "as",
+        "de",
+        "do",
+        "da",
+        "dos",
+        "das",
+        "e",
+        "em",
+        "um",
+        "uma",
+        "para",
+        "com",
+        "não",
+        "que",
+        "se",
+        "na",
+        "no",
+        "por",
+        "mais",
+        "ao",
+        "il",
+        "di",
+        "che",
+        "non",
+        "un",
+        "una",
+        "per",
+        "con",
+        "del",
+        "della",
+        "le",
+        "dei",
+        "è",
+        "ha",
+        "si",
+        "sono",
+        "da",
+        "al",
+        "nel",
+        "yang",
+        "dan",
+        "di",
+        "ke",
+        "dari",
+        "ini",
+        "itu",
+        "dengan",
+        "untuk",
+        "tidak",
+        "dalam",
+        "akan",
+        "pada",
+        "juga",
+        "ada",
+        "и",
+        "в",
+        "не",
+        "на",
+        "что",
+        "с",
+        "по",
+        "как",
+        "это",
+        "он",
+        "она",
+        "к",
+        "из",
+        "у",
+        "за",
+        "от",
+        "но",
+        "так",
+        "о",
+        "же",
+        "все",
+    ]
+)
+
+# Whole-line boilerplate in several languages: share rows, "read more", subscription boxes,
+# comment sections, cookie notices, related lists and footers.
+_BOILER_PHRASES = (
+    r"read more|read next|read also|see also|also read|more from|more on this|more stories|"
+    r"related(?: (?:posts?|articles?|stories|news|coverage|topics|content|links))?|"
+    r"you (?:may|might) (?:also )?like|recommended(?: for you| stories| articles)?|most (?:read|popular|viewed|shared)|"
+    r"trending(?: now| stories)?|top stories|latest(?: news| stories| videos)?|popular(?: posts| stories)?|"
+    r"share(?: this(?: article| story| post)?| on \w+| via \w+)?|shares?|tweet|email|print|facebook|twitter|"
+    r"linkedin|pinterest|whatsapp|reddit|tumblr|copy link|link copied|"
+    r"advertisement|advertising|sponsored(?: content)?|ad|ads|story continues below(?: advertisement)?|"
+    r"continue reading(?: below| the main story)?|article continues below|"
+    r"subscribe(?: now| to (?:our|the) newsletter| to updates)?|sign up(?: now| for .{0,40})?|newsletter|"
+    r"log ?in|sign in|register|follow us(?: on .{0,30})?|follow|"
+    r"comments?|\d+ comments?|no comments|leave a (?:reply|comment)|post a comment|add a comment|"
+    r"show comments|view comments|comment policy|"
+    r"source link|source|tags?|topics?|filed under|categories|"
+    r"skip to (?:main )?content|skip to navigation|back to top|menu|close menu|search|home|"
+    r"accept(?: all)?(?: cookies)?|cookie (?:policy|settings)|privacy policy|terms (?:of (?:use|service)|& conditions|and conditions)|"
+    r"all rights reserved|contact us|about us|"
+    r"image|photo|video|watch|listen|play|loading|load more|show more|next|previous|"
+    r"leer más|lee también|compartir|publicidad|lire aussi|partager|publicité|"
+    r"mehr zum thema|weiterlesen|teilen|anzeige|werbung|leia (?:mais|também)|compartilhe|publicidade|"
+    r"leggi anche|condividi|pubblicità|baca juga|bagikan|iklan|читайте также|поделиться|реклама"
+)
+BOILERPLATE_LINE = re.compile(rf"^(?:{_BOILER_PHRASES})[\s:.!»›>…]*$", re.IGNORECASE)
+BOILERPLATE_START = re.compile(
+    r"^(?:share (?:this|on)|share\.|read more|click here|sign up|subscribe|get (?:the|our) .{0,30}newsletter|"
+    r"copyright|©|\(c\) \d{4}|all rights reserved|we use cookies|this (?:site|website) uses cookies|"
+    r"by (?:using|continuing)|you must be logged in|to leave a comment|already a subscriber|"
+    r"related:|read more:|see more:|more:|also read:|recommended:|watch:|listen:|"
+    r"follow (?:us|@)|join (?:us|the conversation)|have a (?:news )?tip|"
+    r"this article (?:was|is) (?:originally|first)|originally published|"
+    r"type above and press|press esc|posted in|filed under|tagged|tags:|topics:|"
+    r"photo:|image:|credit:|photograph:|caption:|"
+    r"our standards|©|\u00a9)",
+    re.IGNORECASE,
+)
+CREDIT = re.compile(
+    r"(?:\((?:[^()]*(?:AP Photo|Photo|photo|Foto|Image|Getty|Reuters|AFP|Credit|File|Pool|via AP|"
+    r"Shutterstock|EPA|Bloomberg|courtesy|Courtesy)[^()]*)\)\s*$"
+    r"|\b(?:Getty Images|Shutterstock|REUTERS/[\w. ]+|AFP/[\w. ]+|AP Photo/[\w. ]+|Photo(?:graph)?: .{2,60}|"
+    r"Image: .{2,60}|Credit: .{2,60}|Foto: .{2,60}|iStock(?:photo)?|Photo credit.{0,60})\s*\.?\)?$"
+    r"|^(?:FILE PHOTO|FILE -|In this (?:file )?photo|Photo:|Image:|Pictured:|Foto:))"
+)
+DATE_ONLY = re.compile(
+    r"^[\W\d]*(?:(?:updated|published|posted|last updated|first published|date)\s*:?\s*)?"
+    r"(?:\w+day,?\s*)?[\w.]{0,12}\s*\d{1,4}[\s,./-]*(?:\w+\.?)?[\s,./-]*\d{0,4}"
+    r"(?:\s*(?:at|,|/|-)?\s*\d{1,2}[:.]\d\d\s*(?:[ap]\.?m\.?)?\s*(?:[A-Z]{2,4})?)?[\s|]*$",
+    re.IGNORECASE,
+)
+
+
+_SOCIAL = frozenset(
+    [
+        "facebook",
+        "twitter",
+        "x",
+        "instagram",
+        "linkedin",
+        "pinterest",
+        "tumblr",
+        "email",
+        "e",
+        "mail",
+        "mail",
+        "whatsapp",
+        "reddit",
+        "telegram",
+        "print",
+        "share",
+        "tweet",
+        "pin",
+        "flipboard",
+        "messenger",
+        "sms",
+        "copy",
+        "link",
+        "comments",
+        "comment",
+        "youtube",
+        "google",
+        "vk",
+        "line",
+        "more",
+        "save",
+    ]
+)
+
+
+def _social_row(words: list[str]) -> bool:
+    """A row of share/follow buttons rendered as words: "Facebook Twitter Pinterest Email"."""
+    lower = [w.lower() for w in words]
+    return len(lower) >= 2 and sum(w in _SOCIAL for w in lower) >= 0.8 * len(lower)
+
+
+def norm_key(text: str) -> str:
+    """A line's identity for repeat detection: case, quotes, punctuation and spacing folded."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return re.sub(r"[\W_]+", " ", text).strip()
+
+
+@dataclass(slots=True)
+class Line:
+    index: int
+    raw: str
+    text: str  # stripped, bullet removed
+    key: str
+    bullet: bool
+    chars: int  # effective length (CJK characters count double: they carry a word each)
+    words: int
+    stop_ratio: float
+    sentence_end: bool
+    boiler: bool
+    credit: bool
+    date_only: bool
+    repeats: int = 1  # how often the normalized line occurs on the page
+    score: float = 0.0
+
+
+def make_line(index: int, raw: str) -> Line:
+    stripped = raw.strip()
+    bullet_match = BULLET.match(raw)
+    bullet = (bool(bullet_match) and not re.match(r"^\s*[–—-]\s*\w", raw)) or stripped.startswith(
+        ("•", "☆", "□", "○")
+    )
+    text = BULLET.sub("", stripped, count=1).strip() if bullet else stripped
+    words = _WORD.findall(text)
+    cjk = len(_CJK.findall(text))
+    lower = [w.lower() for w in words]
+    stops = sum(1 for w in lower if w in STOPWORDS)
+    nwords = len(words) + (cjk // 2 if cjk else 0)
+    short = len(text) <= 120
+    return Line(
+        index=index,
+        raw=raw,
+        text=text,
+        key=norm_key(text),
+        bullet=bullet,
+        chars=len(text) + cjk,
+        words=nwords,
+        stop_ratio=stops / len(words) if words else 0.0,
+        sentence_end=bool(_SENTENCE_END.search(text)),
+        boiler=(
+            short
+            and bool(
+                BOILERPLATE_LINE.match(text) or BOILERPLATE_START.match(text) or _social_row(words)
+            )
+        )
+        or bool(re.match(r"^(?:©|copyright\b|\(c\)\s*\d{4})", text, re.IGNORECASE)),
+        credit=bool(CREDIT.search(text)) and len(text) < 600,
+        date_only=len(text) < 70 and bool(DATE_ONLY.match(text)) and any(c.isdigit() for c in text),
+    )
+
+
+def score_line(line: Line, *, template: bool = False) -> float:
+    """Positive for prose, negative for chrome; the region pick sums these."""
+    if template:
+        return -3.0
+    if line.boiler:
+        return -3.0 if line.chars < 60 else -1.5
+    if line.date_only:
+        return -1.0
+    if not line.text or not any(ch.isalnum() for ch in line.text):
+        return -0.8
+    score = (min(line.chars, 400) - 55) / 50.0
+    if line.sentence_end and line.words >= 6:
+        score += 0.8
+    if line.words >= 6 and line.stop_ratio >= 0.2:
+        score += 0.6
+    elif line.words >= 8 and line.stop_ratio < 0.05 and not _CJK.search(line.text):
+        score -= 1.0
+    if line.bullet:
+        score -= 1.0 if line.chars < 80 or not line.sentence_end else 0.2
+    if line.repeats > 1:
+        score -= 1.5
+    if "|" in line.text and line.text.count("|") >= 2:
+        score -= 2.0
+    if line.credit:
+        score = min(score, 0.0)
+    return max(min(score, 6.0), -3.0)

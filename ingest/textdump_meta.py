@@ -1,0 +1,218 @@
+"""Metadata of a text dump, read around the article region: title, byline, date, section, site.
+
+The article region (found by the line scorer) anchors everything: the headline is the
+headline-shaped line nearest above it, the byline zone lies between headline and body, and
+dates in that zone beat dates elsewhere on the page (related lists carry other days).
+"""
+
+from __future__ import annotations
+
+import re
+
+from .normalize import clean_authors, parse_date, split_authors
+from .textdump_lines import Line, norm_key
+
+_BYLINE = re.compile(
+    r"^(?:(?:written|reported|posted|words|story|text)\s+by|by|von|por|par|oleh|door|av|di|автор)\b\s*:?\s*\S",
+    re.IGNORECASE,
+)
+_GLUED_BYLINE = re.compile(r"[a-zà-ÿ.]By\s+[A-ZÀ-Þ]")
+_AUTHOR_LABEL = re.compile(
+    r"^(?:author|autor|auteur|autore|penulis|redaksi|reporter)s?\s*:\s*(?P<name>.+)$", re.IGNORECASE
+)
+_NAME = re.compile(
+    r"^[A-ZÀ-Þ][\w'’.-]+(?:\s+(?:[A-ZÀ-Þ][\w'’.-]*|de|da|van|von|del|la|le|bin|al-)){1,3}$"
+)
+_BREADCRUMB_SEP = re.compile(r"\s*(?:»|›|>|/|\||→|::)\s*")
+_HOME = re.compile(
+    r"^(?:home|homepage|inicio|início|accueil|startseite|home page|beranda|главная|news)$",
+    re.IGNORECASE,
+)
+_COPYRIGHT = re.compile(
+    r"(?:©|\(c\)|copyright)\s*(?:©\s*)?(?:\d{4}(?:\s*[-–]\s*\d{4})?)?\s*,?\s*(?:by\s+)?(?P<name>[^.|,©]{2,60}?)"
+    r"\s*(?:\.|,|\||all rights|$|\d{4}|designed|powered|inc\b|llc\b|ltd\b)",
+    re.IGNORECASE,
+)
+_RELATIVE = re.compile(
+    r"\b(?:ago|yesterday|today|hace|il y a|vor \d|atrás|fa\b|lalu|назад)\b", re.IGNORECASE
+)
+
+
+def find_title(lines: list[Line], start: int, keys_text: str) -> int | None:
+    """Index (into `lines`) of the headline: headline-shaped, near above the body, repeated if possible."""
+    best: tuple[float, int] | None = None
+    seen = 0
+    for pos in range(start - 1, -1, -1):
+        line = lines[pos]
+        seen += 1
+        if seen > 40:
+            break
+        text = line.text
+        if line.boiler or line.date_only or line.credit or not line.key:
+            continue
+        headline_sized = 3 <= line.words <= 30 and 12 <= len(text) <= 250
+        if not headline_sized and not (line.words >= 1 and len(text) >= 8 and _has_cjk(text)):
+            continue
+        if _BYLINE.match(text) or _GLUED_BYLINE.search(text) or text.count("|") >= 2:
+            continue
+        score = 0.0
+        score -= 0.15 * seen
+        if line.repeats > 1 or keys_text.count(line.key) > 1:
+            score += 2.0
+        if line.bullet:
+            score -= 2.5
+        if text.endswith(".") and not text.endswith("..."):
+            score -= 1.5
+        if line.words >= 5:
+            score += 1.0
+        if line.chars > 160:
+            score -= 1.0
+        if text.isupper():
+            score -= 0.5
+        if best is None or score > best[0]:
+            best = (score, pos)
+    return best[1] if best else None
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u3040" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af" for ch in text)
+
+
+def find_authors(zone: list[Line], title_key: str | None) -> list[str]:
+    """Names from the byline zone: "By ..." lines first, then labelled or bare name lines."""
+    for line in zone:
+        text = line.text
+        label = _AUTHOR_LABEL.match(text)
+        if label:
+            names = split_authors(label["name"])
+            if names:
+                return names
+        if (_BYLINE.match(text) or _GLUED_BYLINE.search(text)) and len(text) < 200:
+            names = split_authors(text)
+            if names:
+                return names
+    for line in zone:
+        text = line.text.strip(" ,;")
+        if line.key == title_key or line.boiler:
+            continue
+        if (
+            _NAME.match(text)
+            and line.stop_ratio == 0
+            and len(text) < 40
+            and not any(c.isdigit() for c in text)
+        ):
+            names = split_authors(text)
+            if names:
+                return names
+    return []
+
+
+def find_published(
+    zone: list[Line], before: list[Line], after: list[Line], everything: list[Line]
+) -> str | None:
+    """The byline zone's date first, then the header above the body, then just below it."""
+    reference = _page_reference(everything)
+    for group in (zone, after[:6], before[::-1], after, everything):
+        for line in group:
+            if len(line.text) > 300:
+                continue
+            found = parse_date(
+                line.text, reference=reference if _RELATIVE.search(line.text) else None
+            )
+            if found:
+                return found
+    return None
+
+
+def _page_reference(lines: list[Line]) -> str | None:
+    """The latest full date written on the page: the context "3 hours ago" is relative to."""
+    latest = None
+    for line in lines:
+        if len(line.text) < 120 and any(c.isdigit() for c in line.text):
+            found = parse_date(line.text)
+            if found and (latest is None or found > latest):
+                latest = found
+    return latest
+
+
+def find_category(
+    lines: list[Line], title_pos: int | None, title_key: str | None, site_key: str
+) -> str | None:
+    """The breadcrumb item before the headline, else a short section label just above it."""
+    stop = title_pos if title_pos is not None else len(lines)
+    for pos in range(stop - 1, max(-1, stop - 45), -1):
+        line = lines[pos]
+        parts = [p for p in _BREADCRUMB_SEP.split(line.text) if p.strip()]
+        if len(parts) >= 2 and _HOME.match(parts[0].strip()) and len(line.text) < 300:
+            items = [p.strip() for p in parts[1:] if norm_key(p) != title_key]
+            if items and len(items[-1]) <= 40:
+                return items[-1]
+        if _HOME.match(line.text.strip()) and line.bullet:
+            items: list[str] = []
+            for nxt in lines[pos + 1 : pos + 6]:
+                if not nxt.bullet or norm_key(nxt.text) == title_key or len(nxt.text) > 60:
+                    break
+                items.append(nxt.text)
+            if items and pos >= stop - 12:
+                return items[-1]
+    if title_pos is not None:
+        for line in lines[max(0, title_pos - 2) : title_pos][::-1]:
+            text = line.text
+            if (
+                1 <= line.words <= 3
+                and len(text) <= 30
+                and not line.boiler
+                and not line.bullet
+                and not line.date_only
+                and norm_key(text).replace(" ", "") != site_key
+                and not any(c.isdigit() for c in text)
+                and not text.endswith((".", ":"))
+            ):
+                return text
+    return None
+
+
+def find_site_name(lines: list[Line], header_end: int) -> str | None:
+    """The site's name: the copyright holder, spelt as the page header spells it."""
+    holder = None
+    for line in lines[::-1]:
+        match = _COPYRIGHT.search(line.text) if len(line.text) < 300 else None
+        if match:
+            name = match["name"].strip(" -–—:;")
+            if name and not name[0].isdigit() and len(name.split()) <= 6:
+                holder = name
+                break
+    holder_key = norm_key(holder).replace(" ", "") if holder else ""
+    counts: dict[str, int] = {}
+    first: dict[str, str] = {}
+    for line in lines[: max(header_end, 1)]:
+        text = line.text
+        if line.bullet or line.boiler or not 1 <= line.words <= 6 or len(text) > 50:
+            continue
+        key = norm_key(text)
+        half = len(text) // 2
+        if len(text) % 2 == 0 and text[:half] == text[half:]:  # logo rendered twice: "NameName"
+            key, text = norm_key(text[:half]), text[:half]
+            counts[key] = counts.get(key, 0) + 1
+        counts[key] = counts.get(key, 0) + 1
+        first.setdefault(key, text)
+    if holder_key:
+        for key, text in first.items():
+            if key.replace(" ", "") == holder_key:
+                return text
+    repeated = [
+        (n, key) for key, n in counts.items() if n >= 3 and not any(c.isdigit() for c in key)
+    ]
+    if repeated:
+        return first[max(repeated)[1]]
+    if holder:
+        return holder
+    return None
+
+
+def site_key_of(name: str | None) -> str:
+    return norm_key(name).replace(" ", "") if name else ""
+
+
+def finalize_authors(names: list[str], site_name: str | None) -> list[str]:
+    return clean_authors(names, site_name)
