@@ -9,17 +9,19 @@ a meta charset as Latin-1) and parsed with `huge_tree` so deep or huge pages los
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from lxml import etree
 from lxml.html import HtmlElement
 
 from .decode import decode_bytes
 from .errors import IngestError, MalformedInput, NoArticle
-from .html_body import article_text, figure_captions
+from .html_body import article_text, figure_captions, fragment_text
 from .html_meta import PageMeta, read_page_meta, strip_site_suffix
 from .model import Article, RawDocument
 from .normalize import clean_authors, find_dateline, parse_date
 
+_FULL_PAGE = re.compile(r"<html[\s>]|<head[\s>]|<body[\s>]|<!doctype html", re.IGNORECASE)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -44,8 +46,32 @@ def extract_html(raw: RawDocument) -> Article:
     fields = raw.fields or {}
     declared = fields.get("http_charset") if isinstance(fields.get("http_charset"), str) else None
     text = decode_bytes(raw.data, raw.origin, declared=declared)
+    return _guarded(_extract_text, text, raw)
+
+
+def extract_embedded_html(html_text: str, raw: RawDocument) -> Article:
+    """HTML carried inside a JSON record or feed entry, already text.
+
+    A whole page goes through the page extractor; a fragment (content:encoded) is all
+    article, so all of its blocks are kept.
+    """
+    if _FULL_PAGE.search(html_text[:4096]):
+        return _guarded(_extract_text, html_text, raw)
+    return _guarded(_extract_fragment, html_text, raw)
+
+
+def _extract_fragment(html_text: str, raw: RawDocument) -> Article:
+    tree = parse_html(f"<html><body>{html_text}</body></html>", raw.origin)
+    body, captions = fragment_text(tree)
+    return Article(body=body, captions=captions)
+
+
+def _guarded(
+    function: Callable[[str, RawDocument], Article], text: str, raw: RawDocument
+) -> Article:
+    """Run an extraction step; anything but an IngestError becomes one naming the input."""
     try:
-        return _extract_text(text, raw)
+        return function(text, raw)
     except IngestError:
         raise
     except RecursionError as exc:
@@ -54,11 +80,6 @@ def extract_html(raw: RawDocument) -> Article:
         raise MalformedInput(
             f"{raw.origin}: the HTML could not be extracted ({type(exc).__name__}: {exc})."
         ) from exc
-
-
-def extract_html_text(html_text: str, raw: RawDocument) -> Article:
-    """Extract from already decoded HTML (feed and JSON records carrying HTML content)."""
-    return _extract_text(html_text, raw)
 
 
 def _extract_text(text: str, raw: RawDocument) -> Article:

@@ -26,6 +26,7 @@ _FURNITURE = re.compile(
     r"^(click here to|sign up (for|to)|subscribe to|get the latest .{0,40} (in|to) your inbox|"
     r"an error has occurred|there was an error processing|this copy is for your personal|"
     r"if you buy something through|follow (us|.{1,60}) on (twitter|facebook|instagram)|"
+    r"the post .{1,300} appeared first on .{1,100}$|"
     r"\(?(additional )?(reporting|writing|editing) by .{0,200}$)",
     re.IGNORECASE,
 )
@@ -125,3 +126,55 @@ def clean_body(
         seen.add(key)
         paragraphs.append(line)
     return "\n\n".join(paragraphs)
+
+
+_BLOCKS = frozenset(
+    [
+        "p",
+        "div",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "aside",
+        "blockquote",
+        "pre",
+        "ul",
+        "ol",
+        "li",
+        "dl",
+        "dt",
+        "dd",
+        "table",
+        "tr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "figure",
+        "hr",
+        "br",
+        "address",
+        "main",
+    ]
+)
+_DROP = ("script", "style", "noscript", "template", "iframe", "form", "button", "svg")
+
+
+def fragment_text(tree: HtmlElement, *, title: str | None = None) -> tuple[str, list[str]]:
+    """(body, captions) of an HTML fragment that is all article (feed/JSON content).
+
+    A feed's content:encoded holds the article and nothing else, so every block is kept
+    rather than scored: trafilatura's boilerplate scoring drops short fragments wholesale.
+    """
+    captions = figure_captions(tree)
+    for node in list(tree.iter(*_DROP, "figcaption")):
+        if node.getparent() is not None:
+            node.drop_tree()
+    for node in tree.iter(*_BLOCKS):
+        node.tail = "\n" + (node.tail or "")
+        if node.tag != "br":
+            node.text = "\n" + (node.text or "")
+    return clean_body(tree.text_content(), captions, title=title), captions
