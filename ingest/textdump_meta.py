@@ -41,37 +41,63 @@ _RELATIVE = re.compile(
 def find_title(lines: list[Line], start: int, keys_text: str) -> int | None:
     """Index (into `lines`) of the headline: headline-shaped, near above the body, repeated if possible."""
     best: tuple[float, int] | None = None
-    seen = 0
-    for pos in range(start - 1, -1, -1):
+    low = max(0, start - 45)
+    for pos in range(min(start + 2, len(lines) - 1), low - 1, -1):
         line = lines[pos]
-        seen += 1
-        if seen > 40:
-            break
         text = line.text
-        if line.boiler or line.date_only or line.credit or not line.key:
+        if line.boiler or line.date_only or line.credit or not line.key or _SIGNED_IN.search(text):
             continue
         headline_sized = 3 <= line.words <= 30 and 12 <= len(text) <= 250
         if not headline_sized and not (line.words >= 1 and len(text) >= 8 and _has_cjk(text)):
             continue
-        if _BYLINE.match(text) or _GLUED_BYLINE.search(text) or text.count("|") >= 2:
+        if _BYLINE.match(text) or _GLUED_BYLINE.search(text) or text.count("|") >= 2 or "@" in text:
             continue
-        score = 0.0
-        score -= 0.15 * seen
-        if line.repeats > 1 or keys_text.count(line.key) > 1:
-            score += 2.0
+        if any(c.isdigit() for c in text) and parse_date(text):
+            continue
+        score = -0.08 * abs(start - pos)
+        if pos >= start and (line.sentence_end or line.chars > 150):
+            continue  # inside the body only a headline-shaped line can be the title
+        occurrences = keys_text.count(line.key)
+        if occurrences > line.repeats:  # also inside a longer line: a breadcrumb, a share text
+            score += 1.5
+        elif line.repeats > 1:
+            score += 0.5
         if line.bullet:
             score -= 2.5
         if text.endswith(".") and not text.endswith("..."):
-            score -= 1.5
+            score -= 2.0
         if line.words >= 5:
             score += 1.0
         if line.chars > 160:
             score -= 1.0
         if text.isupper():
             score -= 0.5
+        long_words = [w for w in text.split() if len(w) > 3]
+        if long_words and sum(w[0].isupper() for w in long_words) / len(long_words) > 0.7:
+            score += 0.7
+        if _followed_by_byline(lines, pos):
+            score += 1.5
         if best is None or score > best[0]:
             best = (score, pos)
     return best[1] if best else None
+
+
+_TIME = re.compile(r"\b\d{1,2}:\d\d\s*(?:[ap]\.?m\.?)?\b", re.IGNORECASE)
+_SIGNED_IN = re.compile(r"signed in|log ?out|sign ?out|edit profile|my account|notebook$", re.IGNORECASE)
+
+
+def _followed_by_byline(lines: list[Line], pos: int) -> bool:
+    for nxt in lines[pos + 1 : pos + 5]:
+        text = nxt.text
+        if _BYLINE.match(text) or _GLUED_BYLINE.search(text) or _AUTHOR_LABEL.match(text):
+            return True
+        if _NAME.match(text) and nxt.stop_ratio == 0 and len(text) < 40:
+            return True
+        if _TIME.search(text) and len(text) < 60:
+            return True
+        if len(text) < 100 and any(c.isdigit() for c in text) and parse_date(text):
+            return True
+    return False
 
 
 def _has_cjk(text: str) -> bool:
