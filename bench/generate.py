@@ -55,6 +55,7 @@ CATEGORIES = (
     "Environment", "Climate", "Crime", "Courts", "Transport", "Energy", "Real Estate", "Media",
     "Religion", "Weather", "Obituaries", "Lifestyle", "Entertainment",
 )  # fmt: skip
+CATEGORY_WEIGHTS = tuple(accumulate(1.0 / rank for rank in range(1, len(CATEGORIES) + 1)))  # Zipf
 START_DAY = date(2015, 1, 1)
 DAYS = (date(2024, 12, 31) - START_DAY).days + 1  # ten years of dates
 BODY_MEDIAN_WORDS = 550
@@ -279,9 +280,7 @@ def original_article(index: int, seed: int, vocab: Vocabulary, authors: list[str
     """Article `index` as first published: a pure function of (seed, index)."""
     rng = random.Random(f"{seed}:{index}")
     site_name, domain = site_pool()[rng.randrange(N_SITES)]
-    category = CATEGORIES[min(int(rng.paretovariate(1.2)) - 1, len(CATEGORIES) - 1)]
-    if rng.random() < 0.35:
-        category = rng.choice(CATEGORIES)
+    category = rng.choices(CATEGORIES, cum_weights=CATEGORY_WEIGHTS)[0]
     byline = rng.sample(authors, rng.choices((1, 2, 3), weights=(75, 20, 5))[0])
     roll = rng.random()
     wire = rng.choice(WIRES) if roll < 0.15 else None
