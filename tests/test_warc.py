@@ -1,0 +1,147 @@
+"""WARC files written here with warcio from corpus pages → pages, and broken WARCs → failures."""
+
+from __future__ import annotations
+
+import gzip
+import io
+from pathlib import Path
+
+import pytest
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from ingest.extract import extract
+from ingest.model import Failure, RawDocument
+from ingest.readers import iter_documents
+from ingest.warc import iter_warc_pages
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+PAGES = ["aeb-042bb7b5feda", "aeb-94fbcc267720"]
+
+
+def write_warc(path: Path, *, gz: bool, extra: bool = True) -> list[bytes]:
+    """Two corpus pages as responses, plus a request, an image and a redirect to skip."""
+    payloads = []
+    with path.open("wb") as fh:
+        writer = WARCWriter(fh, gzip=gz)
+        for n, pid in enumerate(PAGES):
+            body = (CORPUS / f"{pid}.html").read_bytes()
+            payloads.append(body)
+            url = f"https://example.com/{n}"
+            if extra:
+                req = StatusAndHeaders(
+                    "GET / HTTP/1.1", [("Host", "example.com")], is_http_request=True
+                )
+                writer.write_record(writer.create_warc_record(url, "request", http_headers=req))
+            http = StatusAndHeaders(
+                "200 OK", [("Content-Type", "text/html; charset=UTF-8")], protocol="HTTP/1.1"
+            )
+            writer.write_record(
+                writer.create_warc_record(
+                    url, "response", payload=io.BytesIO(body), http_headers=http
+                )
+            )
+            if extra:
+                img = StatusAndHeaders(
+                    "200 OK", [("Content-Type", "image/png")], protocol="HTTP/1.1"
+                )
+                writer.write_record(
+                    writer.create_warc_record(
+                        f"{url}.png",
+                        "response",
+                        payload=io.BytesIO(b"\x89PNG...."),
+                        http_headers=img,
+                    )
+                )
+                moved = StatusAndHeaders(
+                    "301 Moved",
+                    [("Location", url), ("Content-Type", "text/html")],
+                    protocol="HTTP/1.1",
+                )
+                writer.write_record(
+                    writer.create_warc_record(
+                        f"{url}/old",
+                        "response",
+                        payload=io.BytesIO(b"<html>moved</html>"),
+                        http_headers=moved,
+                    )
+                )
+    return payloads
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_warc_pages_become_articles(tmp_path, gz):
+    path = tmp_path / ("crawl.warc.gz" if gz else "crawl.warc")
+    payloads = write_warc(path, gz=gz)
+    docs = list(iter_documents([str(path)]))
+    assert all(isinstance(d, RawDocument) for d in docs)
+    assert [d.url for d in docs] == ["https://example.com/0", "https://example.com/1"]
+    assert [d.data for d in docs] == payloads
+    assert all(d.fetched and d.fetched[:4].isdigit() for d in docs)
+    assert docs[0].fields == {"http_charset": "utf-8"}
+    assert docs[0].origin.startswith(f"{path}#")
+    article = extract(docs[0])
+    assert "Gaming used to be so simple" in article.body
+
+
+def test_truncated_record_is_a_failure_not_a_short_article(tmp_path):
+    path = tmp_path / "cut.warc"
+    write_warc(path, gz=False, extra=False)
+    data = path.read_bytes()
+    out = list(iter_warc_pages("cut.warc", data[: len(data) - 3000]))
+    assert isinstance(out[0], RawDocument)
+    assert isinstance(out[1], Failure) and out[1].reason == "truncated"
+    assert len(out) == 2
+
+
+def test_truncated_gzip_warc_keeps_complete_records(tmp_path):
+    path = tmp_path / "cut.warc.gz"
+    write_warc(path, gz=True, extra=False)
+    data = path.read_bytes()
+    out = list(iter_warc_pages("cut.warc.gz", data[: len(data) - 2000]))
+    assert isinstance(out[0], RawDocument) and out[0].url == "https://example.com/0"
+    assert [type(o).__name__ for o in out[1:]] == ["Failure"]
+    assert out[1].reason == "truncated"
+    # through the readers, a cut .gz file is refused as a whole with a clear reason
+    path.write_bytes(data[: len(data) - 2000])
+    (failure,) = list(iter_documents([str(path)]))
+    assert isinstance(failure, Failure) and failure.reason == "truncated"
+
+
+def test_chunked_and_gzip_encoded_payload_is_decoded(tmp_path):
+    html = (CORPUS / f"{PAGES[0]}.html").read_bytes()
+    zipped = gzip.compress(html)
+    chunked = (
+        b"".join(
+            b"%x\r\n%s\r\n" % (len(zipped[i : i + 4000]), zipped[i : i + 4000])
+            for i in range(0, len(zipped), 4000)
+        )
+        + b"0\r\n\r\n"
+    )
+    buf = io.BytesIO()
+    writer = WARCWriter(buf, gzip=False)
+    http = StatusAndHeaders(
+        "200 OK",
+        [
+            ("Content-Type", "text/html"),
+            ("Transfer-Encoding", "chunked"),
+            ("Content-Encoding", "gzip"),
+        ],
+        protocol="HTTP/1.1",
+    )
+    writer.write_record(
+        writer.create_warc_record(
+            "https://example.com/c",
+            "response",
+            payload=io.BytesIO(chunked),
+            http_headers=http,
+            length=len(chunked),
+        )
+    )
+    (doc,) = list(iter_warc_pages("c.warc", buf.getvalue()))
+    assert doc.data == html
+
+
+def test_not_a_warc_is_one_failure():
+    (out,) = list(iter_warc_pages("x.warc", b"this is plain text, not a web archive\n"))
+    assert isinstance(out, Failure) and out.reason == "malformed"
