@@ -70,12 +70,10 @@ def _authors(value: Any, site_name: str | None) -> list[str]:
             item = item.get("name")
         if not isinstance(item, str):
             continue
-        if ";" in item:  # trafilatura joins authors with "; "
-            names.extend(part for part in item.split(";") if part.strip())
-        elif isinstance(value, list):
-            names.append(item)
-        else:
-            names.extend(split_authors(item) or [item])
+        # trafilatura joins authors with "; "; a byline may hold several ("By A and B")
+        for part in item.split(";"):
+            if part.strip():
+                names.extend(split_authors(part) or [part])
     return clean_authors(names, site_name=site_name)
 
 
