@@ -226,6 +226,7 @@ _TRAILING_NOISE = re.compile(
     r"\s*(?:\||·|•|—|–|-)\s*(?:updated|published|posted|follow|email|twitter|more).*$",
     re.IGNORECASE,
 )
+_GLUED_TAIL = re.compile(r"(?<=[a-zà-ÿ]{3})[A-Z][\w.]*(?:\s.*)?$")
 _SEPARATORS = re.compile(
     r"\s*(?:,|;|&|\band\b|\bund\b|\by\b|\be\b|\bet\b|\bdan\b|\ben\b|\boch\b|/|\|)\s*", re.IGNORECASE
 )
@@ -254,6 +255,12 @@ def clean_author(name: str) -> str | None:
     for _ in range(2):
         text = _BY_PREFIX.sub("", text).strip(" ,;:|-–—•·*")
     text = _TRAILING_NOISE.sub("", text)
+    text = re.split(r"\s*[@(\[]", text, maxsplit=1)[0]  # "Name@handle", "Name (Twitter)"
+    text = re.split(r"\s+[-–—|/]\s+", text, maxsplit=1)[0]  # "Name - Live Science Contributor"
+    text = _GLUED_TAIL.sub("", text)  # "Meg JamesStaff Writer", "Jonathan GarberFOXBusiness"
+    words = text.split()
+    if len(words) >= 4 and len(words) % 2 == 0 and words[: len(words) // 2] == words[len(words) // 2 :]:
+        text = " ".join(words[: len(words) // 2])  # a name rendered twice
     # "TOM KRISHER, AP Auto Writer" / "Jane Doe, Reuters": keep the part before the comma
     if "," in text:
         head, _, tail = text.partition(",")

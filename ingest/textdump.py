@@ -22,6 +22,7 @@ from .textdump_meta import (
     _GLUED_BYLINE,
     finalize_authors,
     find_authors,
+    find_bare_author,
     find_category,
     find_published,
     find_site_name,
@@ -89,6 +90,7 @@ def _extract(text: str, boilerplate: frozenset[str]) -> Article:
         start = end = None
     else:
         start, end = extend_region(lines, *region)
+        start = skip_head(lines, start, end)
 
     title_pos = find_title(lines, start if start is not None else len(lines), keys_text)
     title_key = lines[title_pos].key if title_pos is not None else None
@@ -180,6 +182,25 @@ def best_region(lines: list[Line]) -> tuple[int, int] | None:
     if best is None or best_sum < _MIN_REGION_SCORE:
         return None
     return best
+
+
+def skip_head(lines: list[Line], start: int, end: int) -> int:
+    """Start the body after a byline or date line found among the region's first lines.
+
+    The headline, standfirst and a newsletter box can score like prose; the byline or
+    dateline row that separates them from the article cannot.
+    """
+    limit = min(end, start + 10)
+    cut = None
+    for pos in range(start, limit):
+        line = lines[pos]
+        if _is_byline(line) or (line.date_only and pos < end):
+            cut = pos
+    if cut is None:
+        return start
+    kept = sum(max(line.score, 0) for line in lines[cut + 1 : end + 1])
+    dropped = sum(max(line.score, 0) for line in lines[start:cut])
+    return cut + 1 if kept > 2 * dropped else start
 
 
 def extend_region(lines: list[Line], start: int, end: int) -> tuple[int, int]:

@@ -281,6 +281,16 @@ BOILERPLATE_START = re.compile(
     r"our standards|©|\u00a9)",
     re.IGNORECASE,
 )
+# Phrases that mark a short line as a subscription box, a consent notice or site furniture
+# wherever they sit in it ("Get breaking news alerts ... delivered to your inbox").
+BOILERPLATE_ANYWHERE = re.compile(
+    r"newsletter|your inbox|sign up for|sign up to|subscribe to|subscribe now|recaptcha|privacy policy|"
+    r"terms of (?:service|use)|cookie|all rights reserved|download (?:the|our) app|"
+    r"click here to|follow us on|by clicking|by signing up|opens in (?:a )?new window|"
+    r"javascript|your browser|ad blocker|adblock|already a subscriber|create an account|"
+    r"notifications|suscr[ií]bete|inscrivez-vous|abonnieren|iscriviti|inscreva-se",
+    re.IGNORECASE,
+)
 CREDIT = re.compile(
     r"(?:\((?:[^()]*(?:AP Photo|Photo|photo|Foto|Image|Getty|Reuters|AFP|Credit|File|Pool|via AP|"
     r"Shutterstock|EPA|Bloomberg|courtesy|Courtesy)[^()]*)\)\s*$"

@@ -112,31 +112,52 @@ def _has_cjk(text: str) -> bool:
 
 def find_authors(zone: list[Line], title_key: str | None) -> list[str]:
     """Names from the byline zone: "By ..." lines first, then labelled or bare name lines."""
-    for line in zone:
+    for pos, line in enumerate(zone):
         text = line.text
         label = _AUTHOR_LABEL.match(text)
         if label:
             names = split_authors(label["name"])
             if names:
                 return names
+        if text.lower() in {"by", "von", "por", "par", "oleh", "door", "di"} and pos + 1 < len(zone):
+            names = split_authors(zone[pos + 1].text)  # "By" on its own line, the name below it
+            if names:
+                return names
         if (_BYLINE.match(text) or _GLUED_BYLINE.search(text)) and len(text) < 200:
             names = split_authors(text)
             if names:
                 return names
-    for line in zone:
+    return []
+
+
+def find_bare_author(zone: list[Line], title_key: str | None) -> list[str]:
+    """A line that is only a person's name, close under the headline (no "By" on some sites)."""
+    for line in zone[:6]:
         text = line.text.strip(" ,;")
-        if line.key == title_key or line.boiler:
+        if line.key == title_key or line.boiler or line.bullet:
             continue
         if (
             _NAME.match(text)
             and line.stop_ratio == 0
             and len(text) < 40
             and not any(c.isdigit() for c in text)
+            and not any(w.lower() in _NOT_NAME for w in re.findall(r"\w+", text))
         ):
             names = split_authors(text)
             if names:
                 return names
     return []
+
+
+_NOT_NAME = frozenset(
+    """news deals email me must watch review reviews car cars tips impact health business search
+    enlarge image images report earnings trading nation visual marketing agency space european
+    insider times sports live video videos photos photo opinion world politics home latest more
+    gallery back swimming science tech technology local weather entertainment lifestyle travel
+    monday tuesday wednesday thursday friday saturday sunday today updated published posted
+    editorial staff team desk press associated reuters contributor writer editor reporter
+    confidential share follow subscribe newsletter read comments comment menu sign log""".split()
+)
 
 
 def find_published(
