@@ -18,6 +18,7 @@ from .decode import decode_bytes
 from .errors import IngestError, MalformedInput, NoArticle
 from .html_body import article_text, figure_captions, fragment_text
 from .html_meta import PageMeta, read_page_meta, strip_site_suffix
+from .language import detect_language
 from .model import Article, RawDocument
 from .normalize import clean_authors, find_dateline, parse_date
 
@@ -97,7 +98,8 @@ def _extract_text(text: str, raw: RawDocument) -> Article:
         category=meta.category,
         site_name=meta.site_name,
         url=url,
-        language=_language(meta.language),
+        # the text's own language first: templates often declare lang="en" on every page
+        language=detect_language(f"{title or ''}\n{body}") or _language(meta.language),
         body=body,
         captions=captions,
     )

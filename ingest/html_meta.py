@@ -184,6 +184,20 @@ def _canonical(tree: HtmlElement) -> str | None:
     return None
 
 
+def _is_slug(name: str) -> bool:
+    """ "detroitnews", "usatoday", "https://x.in", "Spokesman.com": a handle, not a display name."""
+    return "://" in name or bool(re.fullmatch(r"[a-z0-9-]+|[\w-]+\.(com|net|org|in|co\.uk)", name))
+
+
+def _pick_site_name(og_site: str | None, publisher: str | None) -> str | None:
+    """og:site_name is the site's own display name, unless it is a slug and publisher is not."""
+    if publisher and _is_slug(publisher):
+        publisher = None
+    if og_site and _is_slug(og_site) and publisher:
+        return publisher
+    return og_site or publisher
+
+
 def read_page_meta(tree: HtmlElement, base_url: str | None = None) -> PageMeta:
     """Title, authors, date, section, site and URL as the page declares them."""
     meta = PageMeta()
@@ -256,7 +270,7 @@ def read_page_meta(tree: HtmlElement, base_url: str | None = None) -> PageMeta:
         tags, "article:section", "og:article:section", "section"
     )
     og_site = first_meta(tags, "og:site_name", "application-name")
-    meta.site_name = og_site or meta.site_name
+    meta.site_name = _pick_site_name(og_site, meta.site_name)
     meta.description = meta.description or first_meta(tags, "og:description", "description")
     meta.url = (
         _absolute(_canonical(tree), base_url)
