@@ -227,8 +227,9 @@ _TRAILING_NOISE = re.compile(
     re.IGNORECASE,
 )
 _GLUED_TAIL = re.compile(r"(?<=[a-zà-ÿ]{3})[A-Z][\w.]*(?:\s.*)?$")
+
 _SEPARATORS = re.compile(
-    r"\s*(?:,|;|&|\band\b|\bund\b|\by\b|\be\b|\bet\b|\bdan\b|\ben\b|\boch\b|/|\|)\s*", re.IGNORECASE
+    r"\s*(?:,|;|&|\band\b|\bund\b|\by\b(?!\.)|\be\b(?!\.)|\bet\b|\bdan\b|\ben\b|\boch\b|/|\|)\s*", re.IGNORECASE
 )
 _WIRES = {
     "ap": "AP",

@@ -243,11 +243,9 @@ def _trim_edges(body: list[Line]) -> list[Line]:
 
 def _is_byline(line: Line) -> bool:
     text = line.text
-    return (
-        len(text) < 120
-        and bool(_BYLINE.match(text) or _GLUED_BYLINE.search(text))
-        and line.stop_ratio < 0.3
-    )
+    if len(text) >= 120 or not (_BYLINE.match(text) or _GLUED_BYLINE.search(text)):
+        return False
+    return line.words <= 3 or line.stop_ratio < 0.4
 
 
 _TITLE_SUFFIX = re.compile(r"\s+[|–—-]\s+[^|–—-]{2,40}$")

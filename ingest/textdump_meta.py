@@ -238,6 +238,7 @@ def find_site_name(lines: list[Line], header_end: int) -> str | None:
     holder_key = norm_key(holder).replace(" ", "") if holder else ""
     counts: dict[str, int] = {}
     first: dict[str, str] = {}
+    logos: set[str] = set()
     for line in lines[: max(header_end, 1)]:
         text = line.text
         if line.bullet or line.boiler or not 1 <= line.words <= 6 or len(text) > 50:
@@ -246,7 +247,7 @@ def find_site_name(lines: list[Line], header_end: int) -> str | None:
         half = len(text) // 2
         if len(text) % 2 == 0 and text[:half] == text[half:]:  # logo rendered twice: "NameName"
             key, text = norm_key(text[:half]), text[:half]
-            counts[key] = counts.get(key, 0) + 1
+            logos.add(key)
         counts[key] = counts.get(key, 0) + 1
         first.setdefault(key, text)
     if holder_key:
@@ -254,7 +255,7 @@ def find_site_name(lines: list[Line], header_end: int) -> str | None:
             if key.replace(" ", "") == holder_key:
                 return text
     repeated = [
-        (n, key) for key, n in counts.items() if n >= 3 and not any(c.isdigit() for c in key)
+        (n, key) for key, n in counts.items() if key in logos and not any(c.isdigit() for c in key)
     ]
     if repeated:
         return first[max(repeated)[1]]
