@@ -51,7 +51,9 @@ def looks_binary(data: bytes) -> bool:
         return True
     if not head:
         return False
-    if head.count(b"\x00") > len(head) // 16 and _utf16_without_bom(head) is None:
+    if b"\x00" in head and (_utf16_without_bom(head) or _utf32_without_bom(head)):
+        return False  # wide-character text: its NULs are half of every ASCII character
+    if head.count(b"\x00") > len(head) // 16:
         return True
     controls = sum(1 for b in head if b < 9 or 13 < b < 32)
     return controls > len(head) // 20
@@ -64,6 +66,15 @@ def _utf16_without_bom(head: bytes) -> str | None:
         return "utf-16-le"
     if even.count(0) > len(even) * 0.4 and odd.count(0) < len(odd) * 0.05:
         return "utf-16-be"
+    return None
+
+
+def _utf32_without_bom(head: bytes) -> str | None:
+    quads = [head[i : i + 4] for i in range(0, len(head) - 3, 4)]
+    if quads and sum(q[1:] == b"\x00\x00\x00" for q in quads) > len(quads) * 0.4:
+        return "utf-32-le"
+    if quads and sum(q[:3] == b"\x00\x00\x00" for q in quads) > len(quads) * 0.4:
+        return "utf-32-be"
     return None
 
 
@@ -92,12 +103,13 @@ def decode_bytes(data: bytes, origin: str, *, declared: str | None = None) -> st
             raise UndecodableInput(
                 f"{origin}: has a {bom_encoding} byte-order mark but is not {bom_encoding} ({exc.reason})."
             ) from exc
-    utf16 = _utf16_without_bom(body[:4096]) if b"\x00" in body[:4096] else None
-    if utf16:
-        try:
-            return body.decode(utf16)
-        except UnicodeDecodeError:
-            pass
+    if b"\x00" in body[:4096]:
+        wide = _utf32_without_bom(body[:4096]) or _utf16_without_bom(body[:4096])
+        if wide:
+            try:
+                return body.decode(wide)
+            except UnicodeDecodeError:
+                pass
     if looks_binary(body):
         raise UnsupportedInput(
             f"{origin}: looks like a binary file, not a text or HTML page.", reason="binary"

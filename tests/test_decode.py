@@ -18,6 +18,7 @@ TEXT = "Café society: naïve résumé — “quoted”"
         TEXT.encode("utf-16"),  # with BOM
         TEXT.encode("utf-16-le"),  # without BOM
         TEXT.encode("utf-32"),
+        TEXT.encode("utf-32-le"),  # without BOM
     ],
 )
 def test_unicode_forms_decode(data):
@@ -51,3 +52,11 @@ def test_empty_and_binary_are_refused_with_the_name():
         decode_bytes(b"  \n", "blank.txt")
     with pytest.raises(UnsupportedInput, match=r"photo\.txt"):
         decode_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "photo.txt")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_wide_encodings_are_not_mistaken_for_binary(encoding):
+    from ingest.decode import looks_binary, strip_bom
+
+    data = strip_bom(("<html><body><p>" + TEXT * 20 + "</p></body></html>").encode(encoding))[0]
+    assert not looks_binary(data)
