@@ -58,6 +58,9 @@ _add_months(
 )
 _add_months("pebruari mei")  # Indonesian spellings not covered above (feb=2 already, mei=5)
 _MONTHS["pebruari"] = 2
+_MONTHS["maret"] = 3
+_MONTHS["juni"] = 6
+_MONTHS["juli"] = 7
 _MONTHS["mei"] = 5
 
 _MONTH_ALT = "|".join(sorted((re.escape(m) for m in _MONTHS), key=len, reverse=True))
@@ -83,6 +86,7 @@ _YMD_SLASH = re.compile(
 _NUMERIC = re.compile(
     rf"{_B}(?P<a>[0-3]?\d)(?P<sep>[./-])(?P<b>[0-3]?\d)(?P=sep)(?P<year>(?:19|20)\d\d){_TIME}(?!\d)"
 )
+_US_SHORT = re.compile(rf"{_B}(?P<a>[01]?\d)/(?P<b>[0-3]?\d)/(?P<year>[0-3]\d)(?![\d/])")
 _MDY = re.compile(rf"{_B}{_MON}\s*{_DAY}\s*,?\s*{_YEAR}{_TIME}{_E}", re.IGNORECASE)
 _DMY = re.compile(
     rf"{_B}{_DAY}\s*(?:de\s+)?{_MON}\s*(?:de\s+|del\s+|,\s*)?{_YEAR}{_TIME}{_E}", re.IGNORECASE
@@ -144,6 +148,7 @@ def parse_date(
     The date is kept as written (no time-zone conversion). A date without a day ("June 2024")
     gives None. Relative dates ("3 hours ago", "yesterday") are resolved only against
     `reference` (an ISO date the page itself provides); without one they give None.
+    A year-less "Nov 19" takes its year from `reference` (an ISO date or a bare year).
     `languages` is accepted for callers that know the page language; month names of all
     supported languages are always recognised.
     """
@@ -170,6 +175,11 @@ def parse_date(
             if day:
                 candidates.append((m.start(), _with_time(day, m)))
                 break
+    for m in _US_SHORT.finditer(text):  # 11/12/19: US order with a two-digit year
+        day = _iso_day(2000 + int(m["year"]), int(m["a"]), int(m["b"]))
+        if day:
+            candidates.append((m.start(), day))
+            break
     for m in _NUMERIC.finditer(text):
         a, b, year = int(m["a"]), int(m["b"]), int(m["year"])
         if a > 12 or (m["sep"] != "/" and b <= 12):
@@ -183,7 +193,39 @@ def parse_date(
     if candidates:
         return min(candidates)[1]
     if reference:
-        return _relative(text, reference)
+        return _relative(text, reference) or _without_year(text, reference)
+    return None
+
+
+_MD_NO_YEAR = re.compile(rf"{_B}{_MON}\s*{_DAY}(?!\s*,?\s*\d{{4}})(?![\w:])", re.IGNORECASE)
+_DM_NO_YEAR = re.compile(rf"{_B}{_DAY}\s*(?:de\s+)?{_MON}(?!\s*,?\s*(?:de\s+)?\d{{4}}){_E}", re.IGNORECASE)
+
+
+def _without_year(text: str, reference: str) -> str | None:
+    """ "Nov 19, 6:55 AM" on a page whose own dates say 2019: the year comes from the page.
+
+    The day and month are as written; only the year is taken from `reference`, and a
+    date that would fall after it belongs to the year before.
+    """
+    reference = reference.strip()
+    if re.fullmatch(r"(?:19|20)\d\d", reference):  # only a year is known (a copyright line)
+        ref = date(int(reference), 12, 31)
+    else:
+        base = _ISO.match(reference)
+        if not base:
+            return None
+        ref = date(int(base["year"]), int(base["month"]), int(base["day"]))
+    for pattern in (_MD_NO_YEAR, _DM_NO_YEAR):
+        m = pattern.search(text)
+        if not m:
+            continue
+        month = _month_number(m["mon"])
+        day = int(m["day"])
+        if month is None or not 1 <= day <= 31:
+            continue
+        year = ref.year if (month, day) <= (ref.month, ref.day) else ref.year - 1
+        if _valid(year, month, day):
+            return f"{year:04d}-{month:02d}-{day:02d}"
     return None
 
 

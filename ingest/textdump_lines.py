@@ -11,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-BULLET = re.compile(r"^\s*(?:[•☆□○◦▪■▶►●◆◇★*·‣⁃–—-]|\d{1,2}[.)])\s*")
+BULLET = re.compile(r"^\s*(?:[•☆□○◦▪■▶►●◆◇★*·‣⁃–—-]\s*|\d{1,2}[.)]\s+)")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _SENTENCE_END = re.compile(r"[.!?。！？…:;\"”’»)\]]$")
@@ -276,7 +276,7 @@ BOILERPLATE_START = re.compile(
     r"related:|read more:|see more:|more:|also read:|recommended:|watch:|listen:|"
     r"follow (?:us|@)|join (?:us|the conversation)|have a (?:news )?tip|"
     r"this article (?:was|is) (?:originally|first)|originally published|"
-    r"type above and press|press esc|posted in|filed under|tagged|tags:|topics:|"
+    r"type above and press|back to (?:top|gallery|home|article)|view (?:gallery|all|more)|press esc|posted in|filed under|tagged|tags:|topics:|"
     r"photo:|image:|credit:|photograph:|caption:|"
     r"our standards|©|\u00a9)",
     re.IGNORECASE,
@@ -296,6 +296,7 @@ CREDIT = re.compile(
     r"Shutterstock|EPA|Bloomberg|courtesy|Courtesy)[^()]*)\)\s*$"
     r"|\b(?:Getty Images|Shutterstock|REUTERS/[\w. ]+|AFP/[\w. ]+|AP Photo/[\w. ]+|Photo(?:graph)?: .{2,60}|"
     r"Image: .{2,60}|Credit: .{2,60}|Foto: .{2,60}|iStock(?:photo)?|Photo credit.{0,60})\s*\.?\)?$"
+    r"|^\([^()]{3,80}/[^()]{2,60}\)$"  # "(Reed Saxon / Associated Press)"
     r"|^(?:FILE PHOTO|FILE -|In this (?:file )?photo|Photo:|Image:|Pictured:|Foto:))"
 )
 DATE_ONLY = re.compile(

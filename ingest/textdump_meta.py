@@ -163,29 +163,43 @@ _NOT_NAME = frozenset(
 def find_published(
     zone: list[Line], before: list[Line], after: list[Line], everything: list[Line]
 ) -> str | None:
-    """The byline zone's date first, then the header above the body, then just below it."""
+    """The byline zone's date first, then the header above the body, then just below it.
+
+    Relative ("2 hours ago") and year-less ("Nov 19, 6:55 AM") dates near the headline are
+    read against the page's own latest date; far from it, only full dates count.
+    """
     reference = _page_reference(everything)
-    for group in (zone, after[:6], before[::-1], after, everything):
+    for group, near in ((zone, True), (after[:6], True), (before[::-1], False), (after, False)):
         for line in group:
             if len(line.text) > 300:
                 continue
-            found = parse_date(
-                line.text, reference=reference if _RELATIVE.search(line.text) else None
-            )
+            found = parse_date(line.text, reference=reference if near else None)
             if found:
                 return found
+    dated = [line for line in everything if len(line.text) < 300 and any(c.isdigit() for c in line.text)]
+    for line in dated:
+        found = parse_date(line.text)
+        if found:
+            return found
     return None
 
 
 def _page_reference(lines: list[Line]) -> str | None:
-    """The latest full date written on the page: the context "3 hours ago" is relative to."""
+    """The latest date written on the page (or its copyright year's end): "3 hours ago" context."""
     latest = None
     for line in lines:
-        if len(line.text) < 120 and any(c.isdigit() for c in line.text):
+        if len(line.text) < 200 and any(c.isdigit() for c in line.text):
             found = parse_date(line.text)
             if found and (latest is None or found > latest):
                 latest = found
+            elif latest is None:
+                year = _COPYRIGHT_YEAR.search(line.text)
+                if year:
+                    latest = year[1]  # a bare year: enough for "Nov 19", not for "2 days ago"
     return latest
+
+
+_COPYRIGHT_YEAR = re.compile(r"(?:©|copyright)\s*(?:\d{4}\s*[-–]\s*)?((?:19|20)\d\d)", re.IGNORECASE)
 
 
 def find_category(
