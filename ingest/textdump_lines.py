@@ -270,7 +270,7 @@ _BOILER_PHRASES = (
 )
 BOILERPLATE_LINE = re.compile(rf"^(?:{_BOILER_PHRASES})[\s:.!»›>…]*$", re.IGNORECASE)
 BOILERPLATE_START = re.compile(
-    r"^(?:share (?:this|on)|share\.|read more|click here|sign up|subscribe|get (?:the|our) .{0,30}newsletter|"
+    r"^(?:share\b|show more|copy link|read more|click here|sign up|subscribe|get (?:the|our) .{0,30}newsletter|"
     r"copyright|©|\(c\) \d{4}|all rights reserved|we use cookies|this (?:site|website) uses cookies|"
     r"by (?:using|continuing)|you must be logged in|to leave a comment|already a subscriber|"
     r"related:|read more:|see more:|more:|also read:|recommended:|watch:|listen:|"

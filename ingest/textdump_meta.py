@@ -42,9 +42,12 @@ def find_title(lines: list[Line], start: int, keys_text: str) -> int | None:
     """Index (into `lines`) of the headline: headline-shaped, near above the body, repeated if possible."""
     best: tuple[float, int] | None = None
     low = max(0, start - 45)
+    chrome = 0  # boilerplate rows between a candidate and the body do not count as distance
     for pos in range(min(start + 2, len(lines) - 1), low - 1, -1):
         line = lines[pos]
         text = line.text
+        if pos < start and (line.boiler or line.score <= -3.0):
+            chrome += 1
         if line.boiler or line.date_only or line.credit or not line.key or _SIGNED_IN.search(text):
             continue
         headline_sized = 3 <= line.words <= 30 and 12 <= len(text) <= 250
@@ -54,7 +57,7 @@ def find_title(lines: list[Line], start: int, keys_text: str) -> int | None:
             continue
         if any(c.isdigit() for c in text) and parse_date(text):
             continue
-        score = -0.08 * abs(start - pos)
+        score = -0.08 * (abs(start - pos) - chrome)
         if pos >= start and (line.sentence_end or line.chars > 150):
             continue  # inside the body only a headline-shaped line can be the title
         occurrences = keys_text.count(line.key)
