@@ -182,11 +182,9 @@ def parse_date(
             break
     for m in _NUMERIC.finditer(text):
         a, b, year = int(m["a"]), int(m["b"]), int(m["year"])
-        if a > 12 or (m["sep"] != "/" and b <= 12):
-            day_month = (a, b)  # day first: 01.08.2025, 25/12/2025
-        else:
-            day_month = (b, a)  # US order for slashes: 08/01/2025
-        day = _iso_day(year, day_month[1], day_month[0])
+        # day first (01.08.2025, 25/12/2025) unless slashes allow the US order (08/01/2025)
+        day_first = a > 12 or (m["sep"] != "/" and b <= 12)
+        day = _iso_day(year, b, a) if day_first else _iso_day(year, a, b)
         if day:
             candidates.append((m.start(), _with_time(day, m)))
             break
@@ -198,7 +196,9 @@ def parse_date(
 
 
 _MD_NO_YEAR = re.compile(rf"{_B}{_MON}\s*{_DAY}(?!\s*,?\s*\d{{4}})(?![\w:])", re.IGNORECASE)
-_DM_NO_YEAR = re.compile(rf"{_B}{_DAY}\s*(?:de\s+)?{_MON}(?!\s*,?\s*(?:de\s+)?\d{{4}}){_E}", re.IGNORECASE)
+_DM_NO_YEAR = re.compile(
+    rf"{_B}{_DAY}\s*(?:de\s+)?{_MON}(?!\s*,?\s*(?:de\s+)?\d{{4}}){_E}", re.IGNORECASE
+)
 
 
 def _without_year(text: str, reference: str) -> str | None:
@@ -271,7 +271,8 @@ _TRAILING_NOISE = re.compile(
 _GLUED_TAIL = re.compile(r"(?<=[a-zà-ÿ]{3})[A-Z][\w.]*(?:\s.*)?$")
 
 _SEPARATORS = re.compile(
-    r"\s*(?:,|;|&|\band\b|\bund\b|\by\b(?!\.)|\be\b(?!\.)|\bet\b|\bdan\b|\ben\b|\boch\b|/|\|)\s*", re.IGNORECASE
+    r"\s*(?:,|;|&|\band\b|\bund\b|\by\b(?!\.)|\be\b(?!\.)|\bet\b|\bdan\b|\ben\b|\boch\b|/|\|)\s*",
+    re.IGNORECASE,
 )
 _WIRES = {
     "ap": "AP",
@@ -302,7 +303,11 @@ def clean_author(name: str) -> str | None:
     text = re.split(r"\s+[-–—|/]\s+", text, maxsplit=1)[0]  # "Name - Live Science Contributor"
     text = _GLUED_TAIL.sub("", text)  # "Meg JamesStaff Writer", "Jonathan GarberFOXBusiness"
     words = text.split()
-    if len(words) >= 4 and len(words) % 2 == 0 and words[: len(words) // 2] == words[len(words) // 2 :]:
+    if (
+        len(words) >= 4
+        and len(words) % 2 == 0
+        and words[: len(words) // 2] == words[len(words) // 2 :]
+    ):
         text = " ".join(words[: len(words) // 2])  # a name rendered twice
     # "TOM KRISHER, AP Auto Writer" / "Jane Doe, Reuters": keep the part before the comma
     if "," in text:

@@ -22,7 +22,6 @@ from .textdump_meta import (
     _GLUED_BYLINE,
     finalize_authors,
     find_authors,
-    find_bare_author,
     find_category,
     find_published,
     find_site_name,

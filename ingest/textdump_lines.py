@@ -409,12 +409,15 @@ def make_line(index: int, raw: str) -> Line:
     )
 
 
+BOILER_PENALTY = 1.5  # known phrases also sit inside articles ("Advertisement"): a gap, not a wall
+
+
 def score_line(line: Line, *, template: bool = False) -> float:
     """Positive for prose, negative for chrome; the region pick sums these."""
     if template:
         return -3.0
     if line.boiler:
-        return -3.0 if line.chars < 60 else -1.5
+        return -BOILER_PENALTY if line.chars < 60 else -1.5
     if line.date_only:
         return -1.0
     if not line.text or not any(ch.isalnum() for ch in line.text):

@@ -87,7 +87,9 @@ def find_title(lines: list[Line], start: int, keys_text: str) -> int | None:
 
 
 _TIME = re.compile(r"\b\d{1,2}:\d\d\s*(?:[ap]\.?m\.?)?\b", re.IGNORECASE)
-_SIGNED_IN = re.compile(r"signed in|log ?out|sign ?out|edit profile|my account|notebook$", re.IGNORECASE)
+_SIGNED_IN = re.compile(
+    r"signed in|log ?out|sign ?out|edit profile|my account|notebook$", re.IGNORECASE
+)
 
 
 def _followed_by_byline(lines: list[Line], pos: int) -> float:
@@ -122,7 +124,9 @@ def find_authors(zone: list[Line], title_key: str | None) -> list[str]:
             names = split_authors(label["name"])
             if names:
                 return names
-        if text.lower() in {"by", "von", "por", "par", "oleh", "door", "di"} and pos + 1 < len(zone):
+        if text.lower() in {"by", "von", "por", "par", "oleh", "door", "di"} and pos + 1 < len(
+            zone
+        ):
             names = split_authors(zone[pos + 1].text)  # "By" on its own line, the name below it
             if names:
                 return names
@@ -153,13 +157,93 @@ def find_bare_author(zone: list[Line], title_key: str | None) -> list[str]:
 
 
 _NOT_NAME = frozenset(
-    """news deals email me must watch review reviews car cars tips impact health business search
-    enlarge image images report earnings trading nation visual marketing agency space european
-    insider times sports live video videos photos photo opinion world politics home latest more
-    gallery back swimming science tech technology local weather entertainment lifestyle travel
-    monday tuesday wednesday thursday friday saturday sunday today updated published posted
-    editorial staff team desk press associated reuters contributor writer editor reporter
-    confidential share follow subscribe newsletter read comments comment menu sign log""".split()
+    [
+        "news",
+        "deals",
+        "email",
+        "me",
+        "must",
+        "watch",
+        "review",
+        "reviews",
+        "car",
+        "cars",
+        "tips",
+        "impact",
+        "health",
+        "business",
+        "search",
+        "enlarge",
+        "image",
+        "images",
+        "report",
+        "earnings",
+        "trading",
+        "nation",
+        "visual",
+        "marketing",
+        "agency",
+        "space",
+        "european",
+        "insider",
+        "times",
+        "sports",
+        "live",
+        "video",
+        "videos",
+        "photos",
+        "photo",
+        "opinion",
+        "world",
+        "politics",
+        "home",
+        "latest",
+        "more",
+        "gallery",
+        "back",
+        "swimming",
+        "science",
+        "tech",
+        "technology",
+        "local",
+        "weather",
+        "entertainment",
+        "lifestyle",
+        "travel",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "today",
+        "updated",
+        "published",
+        "posted",
+        "editorial",
+        "staff",
+        "team",
+        "desk",
+        "press",
+        "associated",
+        "reuters",
+        "contributor",
+        "writer",
+        "editor",
+        "reporter",
+        "confidential",
+        "share",
+        "follow",
+        "subscribe",
+        "newsletter",
+        "read",
+        "comments",
+        "comment",
+        "menu",
+        "sign",
+        "log",
+    ]
 )
 
 
@@ -179,7 +263,9 @@ def find_published(
             found = parse_date(line.text, reference=reference if near else None)
             if found:
                 return found
-    dated = [line for line in everything if len(line.text) < 300 and any(c.isdigit() for c in line.text)]
+    dated = [
+        line for line in everything if len(line.text) < 300 and any(c.isdigit() for c in line.text)
+    ]
     for line in dated:
         found = parse_date(line.text)
         if found:
@@ -202,7 +288,9 @@ def _page_reference(lines: list[Line]) -> str | None:
     return latest
 
 
-_COPYRIGHT_YEAR = re.compile(r"(?:©|copyright)\s*(?:\d{4}\s*[-–]\s*)?((?:19|20)\d\d)", re.IGNORECASE)
+_COPYRIGHT_YEAR = re.compile(
+    r"(?:©|copyright)\s*(?:\d{4}\s*[-–]\s*)?((?:19|20)\d\d)", re.IGNORECASE
+)
 
 
 def find_category(

@@ -1,0 +1,39 @@
+"""Site templates for text dumps: lines that repeat across several dumps of one site.
+
+A single page cannot tell a site's fixed furniture (menus, promos, footers, a newsletter
+blurb written as a sentence) from article text as well as several pages can. The archive
+learns a template per site from the dumps it already holds and passes it back into
+`extract_text_dump(raw, boilerplate=...)`; the extractor then scores those lines as chrome.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from .textdump_lines import norm_key
+
+__all__ = ["learn_site_boilerplate"]
+
+_MAX_KEY_CHARS = 400  # longer lines are articles' paragraphs, not furniture
+
+
+def learn_site_boilerplate(pages: list[str], min_pages: int = 3) -> frozenset[str]:
+    """Normalized lines that occur in at least `min_pages` distinct dumps of the same site.
+
+    `pages` are decoded dumps (str). Each line counts once per page. With fewer than
+    `min_pages` pages nothing is learned (an empty set), so two copies of one article
+    never turn its text into boilerplate. Keys are `textdump_lines.norm_key` forms, the
+    same the extractor compares with.
+    """
+    if min_pages < 2:
+        raise ValueError(
+            f"min_pages must be at least 2 (got {min_pages}); one page is not a template."
+        )
+    distinct = list(dict.fromkeys(page for page in pages if isinstance(page, str) and page.strip()))
+    if len(distinct) < min_pages:
+        return frozenset()
+    counts: Counter[str] = Counter()
+    for page in distinct:
+        keys = {norm_key(line) for line in page.splitlines() if line.strip()}
+        counts.update(key for key in keys if key and len(key) <= _MAX_KEY_CHARS)
+    return frozenset(key for key, n in counts.items() if n >= min_pages)
