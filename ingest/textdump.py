@@ -16,7 +16,7 @@ from .decode import decode_bytes
 from .errors import IngestError, TooLarge
 from .model import Article, RawDocument
 from .normalize import find_dateline
-from .textdump_lines import Line, make_line, norm_key, score_line
+from .textdump_lines import END_OF_ARTICLE, Line, make_line, norm_key, score_line
 from .textdump_meta import (
     _BYLINE,
     _GLUED_BYLINE,
@@ -90,6 +90,7 @@ def _extract(text: str, boilerplate: frozenset[str]) -> Article:
     else:
         start, end = extend_region(lines, *region)
         start = skip_head(lines, start, end)
+        end = cut_tail(lines, start, end)
 
     title_pos = find_title(lines, start if start is not None else len(lines), keys_text)
     title_key = lines[title_pos].key if title_pos is not None else None
@@ -200,6 +201,23 @@ def skip_head(lines: list[Line], start: int, end: int) -> int:
     kept = sum(max(line.score, 0) for line in lines[cut + 1 : end + 1])
     dropped = sum(max(line.score, 0) for line in lines[start:cut])
     return cut + 1 if kept > 2 * dropped else start
+
+
+def cut_tail(lines: list[Line], start: int, end: int) -> int:
+    """End the body before a comments / related-stories / tags row once the article is under way.
+
+    Comment threads and teaser lists score like prose line by line; the row that opens
+    them does not. A row met before most of the article (an inline "Related coverage")
+    is left alone.
+    """
+    total = sum(max(line.score, 0.0) for line in lines[start : end + 1])
+    mass = 0.0
+    for pos in range(start, end + 1):
+        line = lines[pos]
+        if pos > start and line.chars < 80 and END_OF_ARTICLE.match(line.text) and mass >= 0.3 * total:
+            return pos - 1
+        mass += max(line.score, 0.0)
+    return end
 
 
 def extend_region(lines: list[Line], start: int, end: int) -> tuple[int, int]:

@@ -291,6 +291,22 @@ BOILERPLATE_ANYWHERE = re.compile(
     r"notifications|suscr[ií]bete|inscrivez-vous|abonnieren|iscriviti|inscreva-se",
     re.IGNORECASE,
 )
+# Rows that open what follows an article: comments, related lists, tag lists, author boxes.
+END_OF_ARTICLE = re.compile(
+    r"^\W*(?:\d+\s+)?(?:comments?|responses?|replies|reactions)\W*(?:\(\d+\))?\W*$|"
+    r"^\W*\d+\s+(?:comments?|responses?)\W*$|"
+    r"^(?:top rated|show|view|load|read|post|add|leave) (?:a |the |all |\d+ )?(?:comments?|reply|replies)\b|"
+    r"^(?:leave a (?:reply|comment)|join the (?:conversation|discussion)|conversation|what do you think\??)\W*$|"
+    r"^related(?: roundup| posts?| articles?| stories| news| coverage| content| reading)\b|"
+    r"^(?:you (?:may|might) (?:also )?(?:like|enjoy|be interested in)|more (?:stories|articles|news) (?:from|like|on)|"
+    r"recommended (?:for you|stories|articles|reading)|read next|up next|most (?:read|popular|viewed)|"
+    r"about the author|more from|tags?\s*:|tagged\s*:|filed (?:under|to)\s*:|topics\s*:|"
+    r"sponsored (?:content|stories|links)|promoted stories|around the web|trending now|"
+    r"artigos relacionados|notícias relacionadas|artículos relacionados|noticias relacionadas|"
+    r"articles similaires|à lire aussi|ähnliche artikel|das könnte sie auch interessieren|"
+    r"articoli correlati|potrebbe interessarti|berita terkait|artikel terkait|похожие (?:статьи|новости))",
+    re.IGNORECASE,
+)
 CREDIT = re.compile(
     r"(?:\((?:[^()]*(?:AP Photo|Photo|photo|Foto|Image|Getty|Reuters|AFP|Credit|File|Pool|via AP|"
     r"Shutterstock|EPA|Bloomberg|courtesy|Courtesy)[^()]*)\)\s*$"
