@@ -21,6 +21,9 @@ from typing import Any
 import sqlite_utils
 
 from ingest.model import Article, Failure, RawDocument
+from ingest.urls import canonical_url
+
+from . import dedup
 
 SCHEMA_VERSION = 1
 DB_NAME = "news.db"
@@ -72,6 +75,7 @@ class Store:
     def __init__(self, db: sqlite_utils.Database, path: Path | None) -> None:
         self.db = db
         self.path = path
+        self._near_dups: dedup.NearDuplicates | None = None
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -123,6 +127,7 @@ class Store:
     def ensure_schema(self) -> None:
         db = self.db
         if "archive_meta" in db.table_names():
+            self._ensure_story_schema()  # archives from before duplicate detection get it here
             return
         with db.atomic():
             db["archive_meta"].create({"key": str, "value": str}, pk="key")
@@ -252,6 +257,46 @@ class Store:
                 foreign_keys=[("run_id", "ingest_runs", "id"), ("source_id", "sources", "id")],
             )
             db["articles"].enable_fts(["title", "body"], fts_version="FTS5", create_triggers=True)
+        self._ensure_story_schema()
+
+    def _ensure_story_schema(self) -> None:
+        """Versions, signatures and story columns: created on new archives, added to older ones."""
+        db = self.db
+        with db.atomic():
+            columns = db["articles"].columns_dict
+            if "syndicated" not in columns:  # 1 when other sites carry the same story
+                db["articles"].add_column("syndicated", int, not_null_default=0)
+            if "story_copies" not in columns:  # how many articles the story has, this one included
+                db["articles"].add_column("story_copies", int, not_null_default=1)
+            if "article_versions" not in db.table_names():
+                db["article_versions"].create(
+                    {
+                        "id": int,
+                        "article_id": int,
+                        "version": int,
+                        "title": str,
+                        "authors": str,
+                        "published": str,
+                        "url": str,
+                        "body": str,
+                        "content_hash": str,
+                        "source_id": int,
+                        "fetched": str,
+                        "replaced_at": str,
+                    },
+                    pk="id",
+                    foreign_keys=[("article_id", "articles", "id"), ("source_id", "sources", "id")],
+                )
+                db["article_versions"].create_index(["article_id", "version"])
+                db["article_versions"].create_index(["content_hash"])
+            dedup.ensure_tables(db)
+        try:
+            threshold = dedup.threshold_setting(self.get_meta(dedup.THRESHOLD_META))
+        except dedup.NearDupSettingError as exc:
+            raise ArchiveError(str(exc)) from None
+        self._near_dups = dedup.NearDuplicates(db, threshold)
+        if self.get_meta(dedup.SCHEME_META) != dedup.SCHEME:
+            self.rebuild_stories()
 
     # ------------------------------------------------------------------ runs
     def start_run(self, arguments: list[str]) -> int:
@@ -333,17 +378,233 @@ class Store:
             return
         article = item.article
         chash = content_hash(article)
-        existing = self.db.execute(
-            "SELECT id FROM articles WHERE content_hash = ? ORDER BY id LIMIT 1", [chash]
-        ).fetchone()
-        if existing:
-            self._add_source(
-                raw, raw.data, raw.origin, raw.format, "duplicate", existing[0], run_id
-            )
+        url = article.url or raw.url
+        url_key = canonical_url(url) if url else None
+        if url_key:  # the same page, whatever form of its address: a duplicate or a new version
+            current = self.db.execute(
+                "SELECT id FROM articles WHERE url_key = ? ORDER BY id LIMIT 1", [url_key]
+            ).fetchone()
+            if current:
+                self._write_same_page(int(current[0]), article, chash, raw, run_id, result)
+                return
+        same = self._same_content(chash, article.site_name, url_key)
+        if same is not None:
+            self._add_source(raw, raw.data, raw.origin, raw.format, "duplicate", same, run_id)
             result.duplicates += 1
             return
         article_id = self._insert_article(article, chash, raw, run_id)
         result.added.append(article_id)
+
+    def _same_content(self, chash: str, site: str | None, url_key: str | None) -> int | None:
+        """The article this text already belongs to on the same site (or any version of it).
+
+        The same text on another site is not a duplicate but a syndicated copy: its own
+        article, in the same story.
+        """
+        rows = self.db.execute(
+            "SELECT id, site, url_key FROM articles WHERE content_hash = ?"
+            " UNION SELECT a.id, a.site, a.url_key FROM article_versions v"
+            " JOIN articles a ON a.id = v.article_id WHERE v.content_hash = ?"
+            " ORDER BY id",
+            [chash, chash],
+        ).fetchall()
+        for article_id, other_site, other_key in rows:
+            if _same_site(site, url_key, other_site, other_key):
+                return int(article_id)
+        return None
+
+    def _write_same_page(
+        self,
+        article_id: int,
+        article: Article,
+        chash: str,
+        raw: RawDocument,
+        run_id: int,
+        result: BatchResult,
+    ) -> None:
+        """A page already archived: the same text is a duplicate, changed text a new version."""
+        known = self.db.execute(
+            "SELECT 1 FROM articles WHERE id = ? AND content_hash = ?"
+            " UNION ALL SELECT 1 FROM article_versions WHERE article_id = ? AND content_hash = ?",
+            [article_id, chash, article_id, chash],
+        ).fetchone()
+        if known:  # an earlier version ingested again never rolls the article back
+            self._add_source(
+                raw, raw.data, raw.origin, raw.format, "duplicate", article_id, run_id
+            )
+            result.duplicates += 1
+            return
+        if self._is_older(article_id, article, raw):
+            self._add_old_version(article_id, article, chash, raw, run_id)
+        else:
+            self._update_article(article_id, article, chash, raw, run_id)
+        result.updated.append(article_id)
+
+    def _is_older(self, article_id: int, article: Article, raw: RawDocument) -> bool:
+        """Whether this text predates the article's current version (fetch time, else date)."""
+        published, fetched = self.db.execute(
+            "SELECT a.published, s.fetched FROM articles a"
+            " LEFT JOIN sources s ON s.id = a.source_id WHERE a.id = ?",
+            [article_id],
+        ).fetchone()
+        if raw.fetched and fetched:
+            return _instant(raw.fetched) < _instant(fetched)
+        if article.published and published and article.published != published:
+            return article.published < published
+        return False
+
+    def _update_article(
+        self, article_id: int, article: Article, chash: str, raw: RawDocument, run_id: int
+    ) -> None:
+        """Replace the article by its new version in place; the old one goes to article_versions."""
+        old = self.db["articles"].get(article_id)
+        fetched = self.db.execute(
+            "SELECT fetched FROM sources WHERE id = ?", [old["source_id"]]
+        ).fetchone()
+        self._insert_version(article_id, old["version"], old, fetched[0] if fetched else None)
+        source_id = self._add_source(
+            raw, raw.data, raw.origin, raw.format, "update", article_id, run_id
+        )
+        row = self._article_row(article, chash, article.url or raw.url)
+        row.update(
+            {
+                "updated_at": now_iso(),
+                "version": (old["version"] or 1) + 1,
+                "source_id": source_id,
+                "seq": self.next_seq(),
+            }
+        )
+        self.db["articles"].update(article_id, row)
+        self._write_relations(article_id, article)
+        self._resign(article_id, article.body, old["story_id"])
+
+    def _add_old_version(
+        self, article_id: int, article: Article, chash: str, raw: RawDocument, run_id: int
+    ) -> None:
+        """Keep a version older than the current one (it arrived late) without rolling back."""
+        source_id = self._add_source(
+            raw, raw.data, raw.origin, raw.format, "update", article_id, run_id
+        )
+        row = {
+            "title": article.title,
+            "authors": json.dumps(article.authors, ensure_ascii=False),
+            "published": article.published,
+            "url": article.url or raw.url,
+            "body": article.body,
+            "content_hash": chash,
+            "source_id": source_id,
+        }
+        self._insert_version(article_id, 0, row, raw.fetched)
+        # Number the versions by age again: fetch time, else the time they were replaced.
+        ids = [
+            r[0]
+            for r in self.db.execute(
+                "SELECT id FROM article_versions WHERE article_id = ?"
+                " ORDER BY coalesce(fetched, replaced_at), id",
+                [article_id],
+            ).fetchall()
+        ]
+        for number, version_id in enumerate(ids, start=1):
+            self.db.execute(
+                "UPDATE article_versions SET version = ? WHERE id = ?", [number, version_id]
+            )
+        self.db.execute(
+            "UPDATE articles SET version = ?, seq = ? WHERE id = ?",
+            [len(ids) + 1, self.next_seq(), article_id],
+        )
+
+    def _insert_version(
+        self, article_id: int, version: int, row: dict[str, Any], fetched: str | None
+    ) -> None:
+        self.db["article_versions"].insert(
+            {
+                "article_id": article_id,
+                "version": version,
+                "title": row["title"],
+                "authors": row["authors"],
+                "published": row["published"],
+                "url": row["url"],
+                "body": row["body"],
+                "content_hash": row["content_hash"],
+                "source_id": row["source_id"],
+                "fetched": fetched,
+                "replaced_at": now_iso(),
+            }
+        )
+
+    @property
+    def near_dups(self) -> dedup.NearDuplicates:
+        if self._near_dups is None:
+            self._near_dups = dedup.NearDuplicates(
+                self.db, dedup.threshold_setting(self.get_meta(dedup.THRESHOLD_META))
+            )
+        return self._near_dups
+
+    def _resign(self, article_id: int, body: str, story_id: int) -> None:
+        """New signature after an update; an article alone in its story may now join one."""
+        near = self.near_dups
+        near.remove(article_id)
+        sig = dedup.signature(body)
+        if sig is None:
+            return
+        if dedup.story_size(self.db, story_id) == 1:
+            match = near.best_match(sig, exclude=article_id)
+            if match is not None and match.story_id != story_id:
+                self.db.execute(
+                    "UPDATE articles SET story_id = ?, seq = ? WHERE id = ?",
+                    [match.story_id, self.next_seq(), article_id],
+                )
+                dedup.refresh_story(self.db, match.story_id, self.next_seq)
+        near.add(article_id, sig)
+
+    def rebuild_stories(self) -> int:
+        """Recompute every signature and story from the bodies, oldest article first.
+
+        Runs by itself once on an archive made before duplicate detection (or after the
+        signature scheme changed); call it after changing the threshold to regroup the
+        archive. Returns the number of stories with more than one copy.
+        """
+        db = self.db
+        near = self.near_dups
+        with db.atomic():
+            db.execute("DELETE FROM article_bands")
+            db.execute("DELETE FROM article_minhash")
+            last = 0
+            while True:
+                rows = db.execute(
+                    "SELECT id, body, story_id FROM articles WHERE id > ? ORDER BY id LIMIT 500",
+                    [last],
+                ).fetchall()
+                if not rows:
+                    break
+                for article_id, body, story_id in rows:
+                    sig = dedup.signature(body or "")
+                    match = near.best_match(sig) if sig is not None else None
+                    story = match.story_id if match is not None else article_id
+                    if story != story_id:
+                        db.execute(
+                            "UPDATE articles SET story_id = ?, seq = ? WHERE id = ?",
+                            [story, self.next_seq(), article_id],
+                        )
+                    if sig is not None:
+                        near.add(article_id, sig)
+                last = rows[-1][0]
+            stories = [
+                r[0]
+                for r in db.execute(
+                    "SELECT story_id FROM articles a WHERE story_copies IS NOT"
+                    " (SELECT count(*) FROM articles b WHERE b.story_id = a.story_id)"
+                    " OR syndicated IS NOT (story_copies > 1)"
+                ).fetchall()
+            ]
+            for story_id in dict.fromkeys(stories):
+                dedup.refresh_story(db, story_id, self.next_seq)
+            self.set_meta(dedup.SCHEME_META, dedup.SCHEME)
+        return int(
+            db.execute(
+                "SELECT count(DISTINCT story_id) FROM articles WHERE syndicated = 1"
+            ).fetchone()[0]
+        )
 
     def _add_source(
         self,
@@ -381,20 +642,44 @@ class Store:
         return int(self.db["sources"].insert(row).last_pk)
 
     def _insert_article(self, article: Article, chash: str, raw: RawDocument, run_id: int) -> int:
+        """A new article: its story is the one of its most similar earlier copy, else its own."""
         now = now_iso()
-        row = self._article_row(article, chash)
-        row.update({"first_seen": now, "updated_at": now, "version": 1, "seq": self.next_seq()})
-        article_id = int(self.db["articles"].insert(row).last_pk)
-        self.db["articles"].update(article_id, {"story_id": article_id})
-        source_id = self._add_source(
-            raw, raw.data, raw.origin, raw.format, "article", article_id, run_id
+        article_id = int(
+            self.db.execute("SELECT coalesce(max(id), 0) + 1 FROM articles").fetchone()[0]
         )
-        self.db["articles"].update(article_id, {"source_id": source_id})
+        sig = dedup.signature(article.body)
+        match = self.near_dups.best_match(sig) if sig is not None else None
+        story_id = match.story_id if match is not None else article_id
+        copies = dedup.story_size(self.db, story_id) + 1 if match is not None else 1
+        # The source first (without its article), so the article row is written once: every
+        # write to it also rewrites its full-text entry through the FTS triggers.
+        source_id = self._add_source(raw, raw.data, raw.origin, raw.format, "article", None, run_id)
+        row = self._article_row(article, chash, article.url or raw.url)
+        row.update(
+            {
+                "id": article_id,
+                "first_seen": now,
+                "updated_at": now,
+                "version": 1,
+                "seq": self.next_seq(),
+                "story_id": story_id,
+                "story_copies": copies,
+                "syndicated": int(copies > 1),
+                "source_id": source_id,
+            }
+        )
+        self.db["articles"].insert(row)
+        self.db.execute("UPDATE sources SET article_id = ? WHERE id = ?", [article_id, source_id])
         self._write_relations(article_id, article)
+        if sig is not None:
+            self.near_dups.add(article_id, sig)
+        if match is not None:
+            dedup.refresh_story(self.db, story_id, self.next_seq, skip=[article_id])
         return article_id
 
-    def _article_row(self, article: Article, chash: str) -> dict[str, Any]:
+    def _article_row(self, article: Article, chash: str, url: str | None = None) -> dict[str, Any]:
         published = article.published
+        url = url or article.url
         site_id = self._lookup_id("sites", article.site_name) if article.site_name else None
         return {
             "title": article.title,
@@ -405,8 +690,8 @@ class Store:
             "category": article.category,
             "site": article.site_name,
             "site_id": site_id,
-            "url": article.url,
-            "url_key": canonical_url(article.url) if article.url else None,
+            "url": url,
+            "url_key": canonical_url(url) if url else None,
             "language": article.language,
             "dateline": article.dateline,
             "wire": article.wire,
@@ -484,27 +769,23 @@ class Store:
         )
 
 
-_TRACKING = re.compile(
-    r"^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid|ocid|cmpid|ref|ref_src|smid|src|ito|guccounter)$",
-    re.I,
-)
+def _instant(value: str) -> datetime:
+    """An ISO time as an aware datetime (naive ones taken as UTC), for ordering fetch times."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def canonical_url(url: str) -> str:
-    """A URL reduced to what identifies the page: scheme, www., fragment, tracking and AMP forms dropped."""
-    from urllib.parse import parse_qsl, urlencode, urlsplit
-
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower()
-    host = host.removeprefix("www.").removeprefix("amp.")
-    if parts.port and parts.port not in (80, 443):
-        host = f"{host}:{parts.port}"
-    path = re.sub(r"/amp/?$|\.amp$", "", parts.path) or "/"
-    path = path.rstrip("/") or "/"
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not _TRACKING.match(k) and k.lower() not in {"amp", "outputtype"}
-    ]
-    q = urlencode(sorted(query))
-    return f"{host}{path}" + (f"?{q}" if q else "")
+def _same_site(
+    site: str | None, url_key: str | None, other_site: str | None, other_key: str | None
+) -> bool:
+    """Whether two articles come from one site: same name or same host; unknown counts as same."""
+    names = bool(site and other_site)
+    hosts = bool(url_key and other_key)
+    if names and site.casefold() == other_site.casefold():  # type: ignore[union-attr]
+        return True
+    if hosts and url_key.split("/", 1)[0] == other_key.split("/", 1)[0]:  # type: ignore[union-attr]
+        return True
+    return not (names or hosts)

@@ -1,0 +1,250 @@
+"""Syndicated copies: articles whose bodies are near-identical share one `articles.story_id`.
+
+Each article with a body of at least `MIN_WORDS` words gets a MinHash signature (datasketch,
+`NUM_PERM` permutations) of the word `SHINGLE_WORDS`-shingles of its normalized body. The
+signature is cut into `BANDS` bands of `ROWS` values (locality-sensitive hashing); each band
+becomes one 64-bit key in the indexed table `article_bands`. A new article's candidates are
+the articles sharing at least one band key (an indexed lookup, never an all-pairs scan), and a
+candidate is a copy when the Jaccard similarity estimated from the two signatures (kept in
+`article_minhash`) reaches the threshold. Because both tables live in the archive, this works
+across batches and processes without loading anything into memory.
+
+The threshold is a setting: env `NEWSARCHIVE_NEAR_DUP_THRESHOLD`, else the `archive_meta` key
+`near_dup_threshold`, else `DEFAULT_THRESHOLD`. The bands are laid out for pairs at or above
+`LSH_THRESHOLD` (about 99 % of pairs at Jaccard 0.7 and 87 % at 0.6 become candidates), so a
+threshold below that loses recall rather than precision.
+
+Stories: the story id is the id of the first archived copy; a new copy joins the story of its
+most similar match, and every member's `story_copies` (members of the story) and `syndicated`
+(1 when the story has more than one member) are kept current, with a new `seq` so the search
+index sees the change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+NUM_PERM = 128
+SHINGLE_WORDS = 5
+BANDS, ROWS = 25, 5  # datasketch's optimal (b, r) for a 0.5 Jaccard threshold at 128 permutations
+LSH_THRESHOLD = 0.5
+MIN_WORDS = 50  # shorter bodies (briefs, captions, stubs) are too alike by chance to cluster
+DEFAULT_THRESHOLD = 0.7
+MAX_CANDIDATES = 50  # the candidates sharing the most bands; a story rarely has more copies
+THRESHOLD_ENV = "NEWSARCHIVE_NEAR_DUP_THRESHOLD"
+THRESHOLD_META = "near_dup_threshold"
+SCHEME_META = "near_dup_scheme"
+# Changing any part of this changes every signature and band: the archive then rebuilds them.
+SCHEME = f"minhash-affine32-sha1-p{NUM_PERM}-w{SHINGLE_WORDS}-b{BANDS}r{ROWS}-min{MIN_WORDS}"
+
+
+class NearDupSettingError(ValueError):
+    """The near-duplicate threshold setting is not a number between 0 and 1."""
+
+
+def threshold_setting(meta_value: str | None = None) -> float:
+    """The Jaccard similarity from which two bodies are copies of one story (see module doc)."""
+    env = os.environ.get(THRESHOLD_ENV)
+    text, where = (env, THRESHOLD_ENV) if env not in (None, "") else (meta_value, THRESHOLD_META)
+    if text in (None, ""):
+        return DEFAULT_THRESHOLD
+    try:
+        value = float(text)  # type: ignore[arg-type]
+    except ValueError:
+        value = -1.0
+    if not 0.0 < value <= 1.0:
+        raise NearDupSettingError(
+            f"{where}={text!r} is not a similarity: set it to a number above 0 and at most 1 "
+            f"(default {DEFAULT_THRESHOLD})."
+        )
+    return value
+
+
+# ---------------------------------------------------------------------------- signatures
+_QUOTES = str.maketrans("‘’‚‛“”„‟–—", "''''\"\"\"\"--")
+_WORD = re.compile(r"\w+")
+
+
+def words(body: str) -> list[str]:
+    """The body's words, case- and typography-blind, for shingling."""
+    text = unicodedata.normalize("NFKC", body).casefold().translate(_QUOTES)
+    return _WORD.findall(text)
+
+
+def shingles(tokens: list[str]) -> set[bytes]:
+    n = SHINGLE_WORDS
+    return {" ".join(tokens[i : i + n]).encode() for i in range(max(1, len(tokens) - n + 1))}
+
+
+@dataclass(slots=True)
+class Signature:
+    """A body's MinHash: `NUM_PERM` uint32 values, and the body's word count."""
+
+    values: Any  # numpy.ndarray of uint32
+    word_count: int
+
+    def to_blob(self) -> bytes:
+        return self.values.astype("<u4").tobytes()
+
+    @classmethod
+    def from_blob(cls, blob: bytes, word_count: int) -> Signature:
+        import numpy as np
+
+        return cls(np.frombuffer(blob, dtype="<u4"), word_count)
+
+    def similarity(self, other: Signature) -> float:
+        """Estimated Jaccard similarity of the two bodies' shingle sets."""
+        return float((self.values == other.values).sum()) / NUM_PERM
+
+    def band_keys(self) -> list[int]:
+        """One signed 64-bit key per band (SQLite INTEGER), the band's number mixed in."""
+        raw = self.values.astype("<u4").tobytes()
+        width = ROWS * 4
+        return [
+            int.from_bytes(
+                hashlib.blake2b(
+                    raw[b * width : (b + 1) * width], digest_size=8, person=b.to_bytes(2, "little")
+                ).digest(),
+                "little",
+                signed=True,
+            )
+            for b in range(BANDS)
+        ]
+
+
+@lru_cache(maxsize=1)
+def _permutations() -> Any:
+    from datasketch import MinHash  # heavy (numpy, scipy): imported only when signing
+
+    return MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32").permutations
+
+
+def signature(body: str) -> Signature | None:
+    """The body's signature, or None when it is too short to cluster."""
+    tokens = words(body)
+    if len(tokens) < MIN_WORDS:
+        return None
+    from datasketch import MinHash
+
+    minhash = MinHash(num_perm=NUM_PERM, permutations=_permutations(), scheme="affine32")
+    minhash.update_batch(shingles(tokens))
+    return Signature(minhash.hashvalues.astype("uint32"), len(tokens))
+
+
+# ---------------------------------------------------------------------------- the LSH tables
+@dataclass(slots=True)
+class Match:
+    article_id: int
+    story_id: int
+    similarity: float
+
+
+def ensure_tables(db: sqlite_utils.Database) -> None:
+    """Create the signature and band tables when missing (idempotent, cheap)."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS article_minhash ("
+        " article_id INTEGER PRIMARY KEY REFERENCES articles(id),"
+        " word_count INTEGER NOT NULL, signature BLOB NOT NULL)"
+    )
+    # WITHOUT ROWID: the primary key is the index; one row per (band key, article).
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS article_bands ("
+        " key INTEGER NOT NULL, article_id INTEGER NOT NULL,"
+        " PRIMARY KEY (key, article_id)) WITHOUT ROWID"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS article_bands_article ON article_bands(article_id)")
+
+
+class NearDuplicates:
+    """Signatures and band keys in SQLite; finds an article's best near-identical match."""
+
+    def __init__(self, db: sqlite_utils.Database, threshold: float) -> None:
+        self.db = db
+        self.threshold = threshold
+
+    def best_match(self, sig: Signature, exclude: int | None = None) -> Match | None:
+        keys = sig.band_keys()
+        marks = ",".join("?" * len(keys))
+        candidates = [
+            row[0]
+            for row in self.db.execute(
+                f"SELECT article_id FROM article_bands WHERE key IN ({marks})"
+                " GROUP BY article_id ORDER BY count(*) DESC, article_id LIMIT ?",
+                [*keys, MAX_CANDIDATES + 1],
+            )
+            if row[0] != exclude
+        ]
+        if not candidates:
+            return None
+        best: Match | None = None
+        rows = self.db.execute(
+            "SELECT m.article_id, m.signature, m.word_count, a.story_id"
+            " FROM article_minhash m JOIN articles a ON a.id = m.article_id"
+            f" WHERE m.article_id IN ({','.join('?' * len(candidates))})",
+            candidates,
+        )
+        for article_id, blob, word_count, story_id in rows:
+            score = sig.similarity(Signature.from_blob(blob, word_count))
+            if score < self.threshold:
+                continue
+            # Most similar wins; on a tie, the older story keeps the copies together.
+            if best is None or (score, -story_id) > (best.similarity, -best.story_id):
+                best = Match(article_id, story_id or article_id, score)
+        return best
+
+    def add(self, article_id: int, sig: Signature) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO article_minhash (article_id, word_count, signature)"
+            " VALUES (?, ?, ?)",
+            [article_id, sig.word_count, sig.to_blob()],
+        )
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO article_bands (key, article_id) VALUES (?, ?)",
+            [(key, article_id) for key in sig.band_keys()],
+        )
+
+    def remove(self, article_id: int) -> None:
+        self.db.execute("DELETE FROM article_bands WHERE article_id = ?", [article_id])
+        self.db.execute("DELETE FROM article_minhash WHERE article_id = ?", [article_id])
+
+
+# ---------------------------------------------------------------------------- stories
+def story_size(db: sqlite_utils.Database, story_id: int) -> int:
+    return int(db.execute("SELECT count(*) FROM articles WHERE story_id = ?", [story_id]).fetchone()[0])
+
+
+def refresh_story(
+    db: sqlite_utils.Database, story_id: int, next_seq: Callable[[], int], skip: Iterable[int] = ()
+) -> int:
+    """Set every member's copies count and syndicated flag; returns the story's size.
+
+    Only rows whose values change are written, each with a new seq (the index re-reads them).
+    """
+    size = story_size(db, story_id)
+    flag = 1 if size > 1 else 0
+    skipped = set(skip)
+    stale = [
+        row[0]
+        for row in db.execute(
+            "SELECT id FROM articles WHERE story_id = ?"
+            " AND (story_copies IS NOT ? OR syndicated IS NOT ?)",
+            [story_id, size, flag],
+        ).fetchall()
+        if row[0] not in skipped
+    ]
+    for article_id in stale:
+        db.execute(
+            "UPDATE articles SET story_copies = ?, syndicated = ?, seq = ? WHERE id = ?",
+            [size, flag, next_seq(), article_id],
+        )
+    return size
