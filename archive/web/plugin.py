@@ -1,0 +1,113 @@
+"""The newsarchive Datasette plugin: routes, headers, read-only connections, Atom, quiet 4xx.
+
+Registered programmatically by `server.build_datasette` as an object holding the server's
+configuration, so the archive's path never has to appear in public metadata.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from datasette import hookimpl
+
+from .feed import can_render_atom, render_atom
+from .pages import DATABASE, Pages, WebConfig
+from .security import inline_script_hashes, strict_csp, with_security_headers
+
+PLUGIN_NAME = "newsarchive"
+
+
+class NewsarchivePlugin:
+    """Datasette hooks for one served archive."""
+
+    __name__ = PLUGIN_NAME  # Datasette's /-/plugins lists plugins by __name__
+
+    def __init__(self, config: WebConfig) -> None:
+        self.config = config
+        self.pages = Pages(config, strict_csp([]))
+
+    @hookimpl
+    def startup(self, datasette: Any) -> None:
+        # base.html includes one inline script (closing open menus); allow exactly that one
+        env = datasette.jinja_env
+        source = env.loader.get_source(env, "_close_open_menus.html")[0]  # plain HTML, no tags
+        self.pages.csp = strict_csp(inline_script_hashes(source))
+
+    @hookimpl
+    def register_routes(self, datasette: Any) -> list[tuple[str, Any]]:
+        return [
+            (r"^/search$", self.pages.search_page),
+            (r"^/search\.json$", self.pages.search_json),
+            (r"^/article/(?P<id>\d{1,18})$", self.pages.article_page),
+            (r"^/article/(?P<id>\d{1,18})\.json$", self.pages.article_json),
+            (r"^/robots\.txt$", self.pages.robots),
+        ]
+
+    @hookimpl
+    def prepare_connection(self, conn: Any, database: str) -> None:
+        # Datasette reads with mode=ro, but it may open a write connection for a mutable
+        # database; query_only makes SQLite refuse writes on every connection we hand out.
+        if database == DATABASE:
+            conn.execute("PRAGMA query_only = 1")
+
+    @hookimpl
+    def asgi_wrapper(self, datasette: Any) -> Any:
+        public = self.config.public
+
+        def wrap(app: Any) -> Any:
+            return with_security_headers(app, public=public)
+
+        return wrap
+
+    @hookimpl
+    def extra_css_urls(self, datasette: Any) -> list[str]:
+        return [datasette.urls.path("/newsarchive-static/archive.css")]
+
+    @hookimpl
+    def menu_links(self, datasette: Any) -> list[dict[str, str]]:
+        return [
+            {"href": datasette.urls.path("/search"), "label": "Search the archive"},
+            {"href": datasette.urls.path(f"/{DATABASE}/newest.atom"), "label": "Atom feed"},
+        ]
+
+    @hookimpl
+    def register_output_renderer(self, datasette: Any) -> dict[str, Any]:
+        return {"extension": "atom", "render": render_atom, "can_render": can_render_atom}
+
+    @hookimpl
+    def handle_exception(self, datasette: Any, request: Any, exception: Exception) -> Any:
+        """Visitor errors (4xx) answered without the traceback Datasette prints when rich is installed."""
+        from datasette.utils.asgi import Base400
+        from datasette.views.base import DatasetteError
+
+        status = getattr(exception, "status", 500)
+        if not isinstance(exception, Base400 | DatasetteError) or status >= 500:
+            return None  # Datasette's own handler reports real failures
+
+        async def inner() -> Any:
+            from datasette import Response
+            from markupsafe import Markup
+
+            if isinstance(exception, DatasetteError):
+                info = dict(exception.error_dict or {})
+                message: Any = exception.message
+                if exception.message_is_html:
+                    message = Markup(message)
+                title = exception.title
+            else:
+                info, message, title = {}, exception.args[0] if exception.args else "", None
+            info.update({"ok": False, "error": message, "status": status, "title": title})
+            if request.path.split("?")[0].endswith(".json"):
+                return Response.json(info, status=status)
+            template = datasette.jinja_env.select_template([f"{status}.html", "error.html"])
+            html = await template.render_async(
+                dict(
+                    info,
+                    urls=datasette.urls,
+                    app_css_hash=datasette.app_css_hash(),
+                    menu_links=lambda: [],
+                )
+            )
+            return Response.html(html, status=status)
+
+        return inner

@@ -1,0 +1,167 @@
+"""Build the Datasette instance for an archive and run it with uvicorn.
+
+Datasette 0.65 is a click program and typer ships its own click, so instead of mounting
+Datasette's command we build `Datasette(...)` here and hand `.app()` to uvicorn (TRAPS.md).
+The database is served read-only and mutable (`mode=ro`) so a running ingest stays visible;
+`--immutable` is for a finished, frozen archive and needs the WAL checkpointed first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .metadata import build_metadata
+from .pages import WebConfig
+
+HERE = Path(__file__).resolve().parent
+DB_NAME = "news.db"
+
+
+class ServeError(Exception):
+    """The archive cannot be served; the message says why and what to do."""
+
+
+@dataclass(slots=True)
+class ServeOptions:
+    host: str = "127.0.0.1"
+    port: int = 8001
+    public: bool = False
+    allow_download: bool = True
+    immutable: bool = False
+    sql_time_limit_ms: int | None = None
+    max_returned_rows: int | None = None
+    num_sql_threads: int | None = None
+    metadata_file: Path | None = None
+    catch_up: bool = True
+
+
+def settings_for(options: ServeOptions) -> dict[str, Any]:
+    """Datasette settings of the local or the public profile, with explicit overrides."""
+    if options.public:
+        settings: dict[str, Any] = {
+            "sql_time_limit_ms": 1000,
+            "max_returned_rows": 500,
+            "default_page_size": 50,
+            "num_sql_threads": max(4, (os.cpu_count() or 2) * 2),
+            "suggest_facets": False,  # each suggestion costs queries; a visitor rarely needs them
+            "facet_time_limit_ms": 300,
+            "default_facet_size": 15,
+            "allow_csv_stream": False,
+            "max_csv_mb": 20,
+            "truncate_cells_html": 400,
+            "default_cache_ttl": 60,
+        }
+    else:
+        settings = {
+            "sql_time_limit_ms": 2000,
+            "max_returned_rows": 2000,
+            "default_page_size": 50,
+            "facet_time_limit_ms": 500,
+            "truncate_cells_html": 800,
+        }
+    settings["allow_download"] = options.allow_download
+    for key in ("sql_time_limit_ms", "max_returned_rows", "num_sql_threads"):
+        value = getattr(options, key)
+        if value is not None:
+            settings[key] = value
+    return settings
+
+
+def checkpoint(db_path: Path) -> tuple[int, int, int] | None:
+    """Fold the WAL into the database file (TRUNCATE); returns SQLite's (busy, log, moved)."""
+    conn = sqlite3.connect(db_path, timeout=30)
+    try:
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        if str(mode).lower() != "wal":
+            return None
+        return tuple(conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone())  # type: ignore[return-value]
+    finally:
+        conn.close()
+
+
+def prepare_archive(archive_dir: Path, options: ServeOptions) -> Path:
+    """Checks and one-time work before serving: the database exists, WAL checkpointed, index caught up."""
+    db_path = Path(archive_dir) / DB_NAME
+    if not db_path.is_file():
+        raise ServeError(
+            f"No archive database at {db_path}: run `newsarchive ingest PATH` first or pass --archive DIR."
+        )
+    try:
+        result = checkpoint(db_path)
+    except sqlite3.Error as exc:
+        raise ServeError(f"Cannot checkpoint {db_path}: {exc}. Is it an archive database?") from exc
+    if options.immutable and result is not None and result[0]:
+        raise ServeError(
+            f"{db_path} is being written (the WAL checkpoint was blocked); stop the ingest or serve without --immutable."
+        )
+    if options.catch_up:
+        catch_up_index(Path(archive_dir))
+    return db_path
+
+
+def catch_up_index(archive_dir: Path) -> None:
+    """Bring the Whoosh index in line with SQLite, when the indexing module is there."""
+    try:
+        from archive import indexing
+    except ImportError:
+        return
+    from archive.store import Store
+
+    store = Store.open(archive_dir, create=False)
+    try:
+        indexing.catch_up(store, archive_dir / "index")
+    finally:
+        store.close()
+
+
+def build_datasette(archive_dir: Path, options: ServeOptions) -> Any:
+    """The Datasette instance: /news read-only, metadata from the archive, our plugin loaded."""
+    from datasette.app import Datasette
+    from datasette.plugins import pm
+
+    from .plugin import PLUGIN_NAME, NewsarchivePlugin
+
+    archive_dir = Path(archive_dir).resolve()
+    db_path = archive_dir / DB_NAME
+    if not db_path.is_file():
+        raise ServeError(f"No archive database at {db_path}: run `newsarchive ingest PATH` first.")
+    if pm.get_plugin(PLUGIN_NAME) is not None:  # a second server in the same process
+        pm.unregister(name=PLUGIN_NAME)
+    config = WebConfig(archive_dir=archive_dir, public=options.public)
+    pm.register(NewsarchivePlugin(config), name=PLUGIN_NAME)
+    metadata = build_metadata(db_path, public=options.public, extra=options.metadata_file)
+    files = [] if options.immutable else [str(db_path)]
+    immutables = [str(db_path)] if options.immutable else []
+    return Datasette(
+        files=files,
+        immutables=immutables,
+        metadata=metadata,
+        settings=settings_for(options),
+        template_dir=str(HERE / "templates"),
+        static_mounts=[("newsarchive-static", str(HERE / "static"))],
+        cors=False,
+        version_note="newsarchive",
+    )
+
+
+def serve(archive_dir: Path, options: ServeOptions) -> None:
+    """Prepare the archive and run the server until interrupted."""
+    import uvicorn
+
+    prepare_archive(archive_dir, options)
+    ds = build_datasette(archive_dir, options)
+    # as `datasette serve` does: plugin start-up errors surface now, not on the first request
+    asyncio.run(ds.invoke_startup())
+    uvicorn.run(
+        ds.app(),
+        host=options.host,
+        port=options.port,
+        log_level="warning" if options.public else "info",
+        server_header=False,
+        proxy_headers=options.public,
+    )
