@@ -207,14 +207,19 @@ def cut_tail(lines: list[Line], start: int, end: int) -> int:
     """End the body before a comments / related-stories / tags row once the article is under way.
 
     Comment threads and teaser lists score like prose line by line; the row that opens
-    them does not. A row met before most of the article (an inline "Related coverage")
+    them does not. A row met before most of the article (an inline "More from UK" list)
     is left alone.
     """
     total = sum(max(line.score, 0.0) for line in lines[start : end + 1])
     mass = 0.0
     for pos in range(start, end + 1):
         line = lines[pos]
-        if pos > start and line.chars < 80 and END_OF_ARTICLE.match(line.text) and mass >= 0.3 * total:
+        if (
+            pos > start
+            and line.chars < 80
+            and END_OF_ARTICLE.match(line.text)
+            and mass >= 0.4 * total
+        ):
             return pos - 1
         mass += max(line.score, 0.0)
     return end
