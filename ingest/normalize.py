@@ -261,7 +261,8 @@ _ROLE_WORDS = re.compile(
 )
 _JUNK_AUTHOR = re.compile(
     r"^(?:admin|administrator|editor|editors|staff|guest|anonymous|unknown|none|null|webmaster|"
-    r"share|facebook|twitter|email|comments?|updated|published|posted|read more|follow)$",
+    r"share|facebook|twitter|email|comments?|updated|published|posted|read more|follow|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday)$",
     re.IGNORECASE,
 )
 _TRAILING_NOISE = re.compile(

@@ -22,6 +22,7 @@ from .textdump_meta import (
     _GLUED_BYLINE,
     finalize_authors,
     find_authors,
+    find_bare_author,
     find_category,
     find_published,
     find_site_name,
@@ -159,9 +160,11 @@ def _extract(text: str, boilerplate: frozenset[str]) -> Article:
 
     after = lines[body_end + 1 : body_end + 30]
     before = lines[max(0, zone_from - 30) : zone_from]
-    article.authors = finalize_authors(
-        find_authors(zone + extra_byline, title_key), article.site_name
-    )
+    near_body = lines[max(0, body_start - 15) : body_start + 3]
+    names = find_authors(zone + extra_byline + near_body, title_key)
+    if not names and title_pos is not None:
+        names = find_bare_author(lines[title_pos + 1 : max(body_start, title_pos + 1)], title_key)
+    article.authors = finalize_authors(names, article.site_name)
     article.published = find_published(zone, before, after, lines)
     article.category = find_category(lines, title_pos, title_key, site_key)
     if body:

@@ -134,13 +134,24 @@ def find_authors(zone: list[Line], title_key: str | None) -> list[str]:
             names = split_authors(text)
             if names:
                 return names
+        inner = _INNER_BY.search(text) if len(text) < 150 and line.stop_ratio < 0.3 else None
+        if inner:  # "Monday November 18, 2019 7:45 am PST by Joe Rossignol"
+            names = split_authors("By " + inner[1])
+            if names:
+                return names
     return []
+
+
+_INNER_BY = re.compile(
+    r"(?:^|[\s|·•,])(?:by|By|BY)\s+([A-ZÀ-Þ][\w'’.-]+(?:\s+[A-ZÀ-Þ][\w'’.-]+){1,3}.*)$"
+)
 
 
 def find_bare_author(zone: list[Line], title_key: str | None) -> list[str]:
     """A line that is only a person's name, close under the headline (no "By" on some sites)."""
-    for line in zone[:6]:
-        text = line.text.strip(" ,;")
+    for line in zone[:8]:
+        text = _NAME_HEAD.split(line.text, maxsplit=1)[0].strip(" ,;")
+        text = _GLUED_TAIL_WORDS.sub("", text)
         if line.key == title_key or line.boiler or line.bullet:
             continue
         if (
@@ -156,6 +167,11 @@ def find_bare_author(zone: list[Line], title_key: str | None) -> list[str]:
     return []
 
 
+# The name part of "Tom Krisher, Ap Auto Writer", "Chris Davies - Nov 19", "Keris Lahiff@handle".
+_NAME_HEAD = re.compile(r"\s*(?:,|\s[-–—|·•]\s|@|\()")
+_GLUED_TAIL_WORDS = re.compile(
+    r"(?<=[a-z])(?:View|More|Read|Follow|Email|Contact|Author|Posts?)\b.*$"
+)
 _NOT_NAME = frozenset(
     [
         "news",
