@@ -1,0 +1,314 @@
+"""Keeping the Whoosh index in step with the archive: watermark catch-up, rebuild, verify.
+
+SQLite is the source of truth. Every article row carries `seq`, a change counter bumped on
+each insert and update; `archive_meta.index_seq` records the highest seq the index holds.
+`catch_up` indexes every row above the watermark and moves the watermark only after the
+Whoosh commit succeeded, so a crash between the SQLite commit and the index commit is
+repaired by the next catch-up (`update_document` makes indexing a row twice harmless).
+
+Works with a `Store` or with `ArchiveDB` (plain sqlite3, for fast CLI start-up): only
+`.db.execute(sql, params)` and the connection's transactions are used.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from index import writer
+from index.errors import IndexCorrupt, IndexError_, IndexMissing
+
+WATERMARK = "index_seq"
+INDEX_FOLDER = "index"
+BATCH = 1000
+ROW_COLUMNS = "id, title, body, authors, category, site, language, published, content_hash, seq"
+
+
+class ArchiveMissing(Exception):
+    """No archive database where one was expected; the message names the folder and the fix."""
+
+
+@dataclass(slots=True)
+class ArchiveDB:
+    """A plain sqlite3 view of the archive: enough to search, show and catch the index up,
+    without importing sqlite-utils (which imports numpy: a third of a second at start-up)."""
+
+    db: sqlite3.Connection
+    path: Path
+
+    @classmethod
+    def open(cls, archive_dir: Path) -> ArchiveDB:
+        path = Path(archive_dir) / "news.db"
+        if not path.is_file():
+            raise ArchiveMissing(
+                f"No archive at {archive_dir}: run `newsarchive ingest PATH` first or pass --archive DIR."
+            )
+        try:
+            conn = sqlite3.connect(path, timeout=30)
+            conn.execute("SELECT value FROM archive_meta WHERE key = 'seq'").fetchone()
+        except sqlite3.Error as exc:
+            raise ArchiveMissing(f"Cannot open the archive database {path}: {exc}.") from exc
+        return cls(conn, path)
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def index_dir_for(archive_dir: Path) -> Path:
+    return Path(archive_dir) / INDEX_FOLDER
+
+
+def _conn(store: Any) -> sqlite3.Connection:
+    db = store.db
+    return db if isinstance(db, sqlite3.Connection) else db.conn
+
+
+def get_meta(store: Any, key: str) -> str | None:
+    row = _conn(store).execute("SELECT value FROM archive_meta WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def set_meta(store: Any, key: str, value: str) -> None:
+    conn = _conn(store)
+    with conn:  # its own committed transaction
+        conn.execute("INSERT OR REPLACE INTO archive_meta (key, value) VALUES (?, ?)", [key, value])
+
+
+def watermark(store: Any) -> int:
+    return int(get_meta(store, WATERMARK) or 0)
+
+
+def head(store: Any) -> int:
+    return int(get_meta(store, "seq") or 0)
+
+
+def _rows(store: Any, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cursor = _conn(store).execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def rows_after(store: Any, seq: int, limit: int = BATCH) -> list[dict[str, Any]]:
+    return _rows(
+        store,
+        f"SELECT {ROW_COLUMNS} FROM articles WHERE seq > ? ORDER BY seq LIMIT ?",
+        [seq, limit],
+    )
+
+
+def rows_by_id(store: Any, batch: int = BATCH) -> Iterator[dict[str, Any]]:
+    """Every article once, in id order (keyset pages, so rows changing meanwhile are not repeated)."""
+    last = -1
+    while True:
+        rows = _rows(
+            store,
+            f"SELECT {ROW_COLUMNS} FROM articles WHERE id > ? ORDER BY id LIMIT ?",
+            [last, batch],
+        )
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1]["id"]
+
+
+def _crash_point(name: str) -> None:
+    """Test hook: `NEWSARCHIVE_CRASH_AT=name` kills the process here, like a power cut would."""
+    if os.environ.get("NEWSARCHIVE_CRASH_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _article_ids(store: Any) -> set[int]:
+    return {row[0] for row in _conn(store).execute("SELECT id FROM articles")}
+
+
+def catch_up(store: Any, index_dir: Path, *, batch: int = BATCH) -> int:
+    """Index every article changed since the watermark; returns how many were (re)indexed.
+
+    Creates the index when there is none (from seq 0). Raises IndexCorrupt when the index
+    exists but cannot be read (`newsarchive reindex` repairs it) and IndexBusy when another
+    process keeps the write lock.
+    """
+    index_dir = Path(index_dir)
+    mark = watermark(store)
+    top = head(store)
+    if writer.exists(index_dir):
+        ix = writer.open_index(index_dir)
+    else:
+        ix = writer.create_index(index_dir)
+        mark = 0
+    try:
+        done = 0
+        while mark < top:
+            rows = rows_after(store, mark, batch)
+            if not rows:
+                break
+            done += writer.write_batch(ix, rows)
+            _crash_point("after_index_commit")
+            mark = int(rows[-1]["seq"])
+            set_meta(store, WATERMARK, str(mark))
+        if mark != watermark(store):
+            set_meta(store, WATERMARK, str(mark))
+        _drop_deleted(store, ix)
+        return done
+    finally:
+        ix.close()
+
+
+def _drop_deleted(store: Any, ix: Any) -> None:
+    """Articles removed from SQLite (no seq marks a deletion) leave the index too."""
+    count = _conn(store).execute("SELECT count(*) FROM articles").fetchone()[0]
+    if ix.doc_count() <= count:
+        return
+    from index.searcher import indexed_hashes
+
+    extra = set(indexed_hashes(ix)) - _article_ids(store)
+    if extra:
+        writer.write_batch(ix, [], delete_ids=sorted(extra))
+
+
+def after_commit_hook(index_dir: Path) -> Callable[[Any, Any], None]:
+    """The `after_commit` callback of `archive.pipeline.ingest`: index each committed batch.
+
+    An index problem never fails the ingest (SQLite already holds the batch): it is reported
+    once on stderr, and the next command or `newsarchive reindex` catches up.
+    """
+    warned = False
+
+    def hook(store: Any, _result: Any) -> None:
+        nonlocal warned
+        try:
+            catch_up(store, index_dir)
+        except IndexError_ as exc:
+            if not warned:
+                warned = True
+                print(f"Warning: the search index was not updated: {exc}", file=sys.stderr)
+
+    return hook
+
+
+def reindex(store: Any, index_dir: Path) -> int:
+    """Rebuild the index from SQLite into a fresh folder and swap it in; returns documents."""
+    start = head(store)
+    total = writer.build_fresh(Path(index_dir), rows_by_id(store))
+    set_meta(store, WATERMARK, str(start))
+    return total
+
+
+@dataclass(slots=True)
+class VerifyReport:
+    """What `newsarchive verify` found; `ok` is True only when SQLite and Whoosh agree."""
+
+    articles: int = 0
+    indexed: int = 0
+    watermark: int = 0
+    head: int = 0
+    missing: list[int] = field(default_factory=list)  # in SQLite, not in the index
+    pending: list[int] = field(default_factory=list)  # of those, above the watermark
+    extra: list[int] = field(default_factory=list)  # in the index, not in SQLite
+    stale: list[int] = field(default_factory=list)  # content hash differs
+    duplicated: list[int] = field(default_factory=list)  # id indexed more than once
+    corrupt: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return (
+            not (self.missing or self.extra or self.stale or self.duplicated or self.corrupt)
+            and self.watermark <= self.head
+        )
+
+    def problems(self) -> list[str]:
+        """One sentence per problem, naming the articles (first ten) and the fix."""
+
+        def ids(values: list[int]) -> str:
+            shown = ", ".join(str(v) for v in values[:10])
+            return shown + (f" and {len(values) - 10} more" if len(values) > 10 else "")
+
+        out = []
+        if self.corrupt:
+            out.append(f"The index is unreadable: {self.corrupt}")
+        if self.missing:
+            note = (
+                f" ({len(self.pending)} of them changed after the last catch-up; any command catches up)"
+                if self.pending
+                else ""
+            )
+            out.append(
+                f"{len(self.missing)} article(s) missing from the index: {ids(self.missing)}{note}."
+            )
+        if self.extra:
+            out.append(
+                f"{len(self.extra)} indexed article(s) no longer in the archive: {ids(self.extra)}."
+            )
+        if self.stale:
+            out.append(f"{len(self.stale)} article(s) indexed with old content: {ids(self.stale)}.")
+        if self.duplicated:
+            out.append(
+                f"{len(self.duplicated)} article(s) indexed more than once: {ids(self.duplicated)}."
+            )
+        if self.watermark > self.head:
+            out.append(
+                f"The index watermark ({self.watermark}) is ahead of the archive ({self.head})."
+            )
+        if out:
+            out.append("Run `newsarchive reindex` to rebuild the index from the archive.")
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "articles": self.articles,
+            "indexed": self.indexed,
+            "watermark": self.watermark,
+            "head": self.head,
+            "missing": self.missing,
+            "pending": self.pending,
+            "extra": self.extra,
+            "stale": self.stale,
+            "duplicated": self.duplicated,
+            "corrupt": self.corrupt,
+            "problems": self.problems(),
+        }
+
+
+def verify(store: Any, index_dir: Path) -> VerifyReport:
+    """Compare ids and content hashes between SQLite and Whoosh, as found (no catch-up first)."""
+    from index.searcher import indexed_hashes
+
+    report = VerifyReport(watermark=watermark(store), head=head(store))
+    rows = _conn(store).execute("SELECT id, content_hash, seq FROM articles").fetchall()
+    report.articles = len(rows)
+    try:
+        ix = writer.open_index(Path(index_dir))
+        try:
+            indexed = indexed_hashes(ix)
+        finally:
+            ix.close()
+    except IndexMissing as exc:
+        report.corrupt = str(exc)
+        report.missing = sorted(r[0] for r in rows)
+        return report
+    except IndexCorrupt as exc:
+        report.corrupt = str(exc)
+        return report
+    except Exception as exc:  # reading stored fields can fail on a damaged segment too
+        report.corrupt = f"{type(exc).__name__}: {exc}"
+        return report
+    report.indexed = sum(len(v) for v in indexed.values())
+    in_sqlite = {r[0]: (r[1] or "", r[2] or 0) for r in rows}
+    for article_id, (chash, seq) in sorted(in_sqlite.items()):
+        hashes = indexed.get(article_id)
+        if hashes is None:
+            report.missing.append(article_id)
+            if seq > report.watermark:
+                report.pending.append(article_id)
+        elif any(h != chash for h in hashes):
+            report.stale.append(article_id)
+    report.extra = sorted(set(indexed) - set(in_sqlite))
+    report.duplicated = sorted(i for i, hashes in indexed.items() if len(hashes) > 1)
+    return report

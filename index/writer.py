@@ -1,0 +1,238 @@
+"""Opening, creating and writing the Whoosh index folder.
+
+One writer at a time, `procs=1`: a multi-process writer whose parent is killed leaves worker
+processes holding the lock (TRAPS.md). `update_document` only replaces documents that are
+already committed, so every batch is deduplicated by id here, last version wins.
+
+Rebuilds go to a sibling folder that is swapped in by renames (`index.new` → `index`); the
+`READY` marker and `recover()` make the swap safe against a kill at any point: an unfinished
+build is thrown away, a finished one is moved in, and the old index is removed only after.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .errors import IndexBusy, IndexCorrupt, IndexMissing
+from .schema import SCHEMA_VERSION, build_schema, document
+
+READY = "READY"
+LIMIT_MB = 128  # RAM per writer before it spills a segment; measured in bench/bench_search.py
+LOCK_WAIT_S = 30.0
+
+
+def _side(index_dir: Path, suffix: str) -> Path:
+    return index_dir.with_name(index_dir.name + suffix)
+
+
+@contextmanager
+def swap_lock(index_dir: Path, *, wait: bool):  # type: ignore[no-untyped-def]
+    """An exclusive flock held by a rebuild; the kernel drops it if the process is killed.
+
+    Yields True when the lock is held, False when `wait` is off and someone else holds it.
+    """
+    import fcntl
+
+    path = _side(Path(index_dir), ".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
+
+
+def recover(index_dir: Path) -> None:
+    """Finish or undo a swap interrupted by a kill (see module docstring).
+
+    Does nothing while a rebuild is running in another process (it holds the swap lock).
+    """
+    index_dir = Path(index_dir)
+    new, old = _side(index_dir, ".new"), _side(index_dir, ".old")
+    if not (new.exists() or old.exists() or (index_dir / READY).exists()):
+        return
+    if not index_dir.parent.exists():
+        return
+    with swap_lock(index_dir, wait=False) as held:
+        if held:
+            _recover_locked(index_dir, new, old)
+
+
+def _recover_locked(index_dir: Path, new: Path, old: Path) -> None:
+    if (new / READY).exists():  # a finished build that was not swapped in yet: finish the swap
+        if index_dir.exists():
+            if old.exists():
+                shutil.rmtree(old)
+            os.replace(index_dir, old)
+        os.replace(new, index_dir)
+    elif new.exists():  # an unfinished build: the old index is still the current one
+        shutil.rmtree(new, ignore_errors=True)
+    if old.exists():
+        if index_dir.exists():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(old, index_dir)
+    (index_dir / READY).unlink(missing_ok=True)
+
+
+def exists(index_dir: Path) -> bool:
+    from whoosh import index
+
+    recover(index_dir)
+    return Path(index_dir).is_dir() and index.exists_in(str(index_dir))
+
+
+def open_index(index_dir: Path):  # type: ignore[no-untyped-def]
+    """Open the index for reading or writing; any failure to open it is corruption."""
+    from whoosh import index
+
+    index_dir = Path(index_dir)
+    recover(index_dir)
+    if not index_dir.is_dir() or not index.exists_in(str(index_dir)):
+        raise IndexMissing(
+            f"There is no search index in {index_dir}: run `newsarchive reindex` to build it."
+        )
+    try:
+        ix = index.open_dir(str(index_dir))
+        _check_schema(ix, index_dir)
+        return ix
+    except (IndexMissing, IndexCorrupt):
+        raise
+    except Exception as exc:  # Whoosh has no checksums: corruption shows as any exception
+        raise IndexCorrupt(
+            f"The search index in {index_dir} cannot be read ({type(exc).__name__}: {exc}); "
+            "run `newsarchive reindex` to rebuild it from the archive."
+        ) from exc
+
+
+def _check_schema(ix: Any, index_dir: Path) -> None:
+    names = set(ix.schema.names())
+    expected = set(build_schema().names())
+    if not expected <= names:
+        raise IndexCorrupt(
+            f"The search index in {index_dir} was built with another schema "
+            f"(missing fields: {', '.join(sorted(expected - names))}); "
+            "run `newsarchive reindex` to rebuild it."
+        )
+
+
+def create_index(index_dir: Path):  # type: ignore[no-untyped-def]
+    from whoosh import index
+
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    ix = index.create_in(str(index_dir), build_schema())
+    (index_dir / "SCHEMA_VERSION").write_text(SCHEMA_VERSION)
+    return ix
+
+
+def open_or_create(index_dir: Path):  # type: ignore[no-untyped-def]
+    try:
+        return open_index(index_dir)
+    except IndexMissing:
+        return create_index(index_dir)
+
+
+def writer(ix: Any, wait: float = LOCK_WAIT_S):  # type: ignore[no-untyped-def]
+    """A single-process writer; waits for the lock instead of failing at once."""
+    from whoosh.index import LockError
+
+    try:
+        return ix.writer(procs=1, limitmb=LIMIT_MB, multisegment=False, timeout=wait, delay=0.05)
+    except LockError as exc:
+        raise IndexBusy(
+            f"The search index is being written by another process (waited {wait:.0f} s); "
+            "try again when it has finished."
+        ) from exc
+
+
+def dedupe(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Last row per id: `update_document` would keep both copies of an id seen twice in a batch."""
+    latest: dict[Any, dict[str, Any]] = {}
+    for row in rows:
+        latest.pop(row["id"], None)
+        latest[row["id"]] = row
+    return list(latest.values())
+
+
+def write_batch(
+    ix: Any,
+    rows: Iterable[dict[str, Any]],
+    delete_ids: Iterable[Any] = (),
+    *,
+    optimize: bool = False,
+) -> int:
+    """Add or replace `rows` and delete `delete_ids` in one commit; returns documents written."""
+    batch = dedupe(rows)
+    gone = [str(i) for i in delete_ids]
+    if not batch and not gone and not optimize:
+        return 0
+    w = writer(ix)
+    try:
+        for article_id in gone:
+            w.delete_by_term("id", article_id)
+        for row in batch:
+            w.update_document(**document(row))
+    except BaseException:
+        w.cancel()
+        raise
+    w.commit(optimize=optimize)
+    return len(batch)
+
+
+def build_fresh(index_dir: Path, rows: Iterable[dict[str, Any]]) -> int:
+    """Build a complete new index beside `index_dir` and swap it in; returns documents indexed.
+
+    `rows` must give each id once (read them in id order). The old index stays usable until
+    the final rename; a kill at any point leaves the old or the new index (see `recover`).
+    """
+    index_dir = Path(index_dir)
+    new, old = _side(index_dir, ".new"), _side(index_dir, ".old")
+    with swap_lock(index_dir, wait=True):
+        _recover_locked(index_dir, new, old)
+        shutil.rmtree(new, ignore_errors=True)
+        ix = create_index(new)
+        total = 0
+        w = writer(ix)
+        try:
+            seen: set[str] = set()
+            for row in rows:
+                doc = document(row)
+                if doc["id"] in seen:
+                    continue
+                seen.add(doc["id"])
+                w.add_document(**doc)
+                total += 1
+        except BaseException:
+            w.cancel()
+            raise
+        w.commit(optimize=True)
+        ix.close()
+        _fsync_dir(new)
+        (new / READY).write_text("complete\n")
+        _fsync_dir(new)
+        _recover_locked(index_dir, new, old)  # the swap itself: old out, new in, old removed
+    return total
+
+
+def _fsync_dir(path: Path) -> None:
+    """Whoosh never fsyncs; before the swap we make the new files durable ourselves."""
+    for child in path.iterdir():
+        if child.is_file():
+            with open(child, "rb") as fh:
+                os.fsync(fh.fileno())
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
