@@ -220,7 +220,9 @@ class NearDuplicates:
 
 # ---------------------------------------------------------------------------- stories
 def story_size(db: sqlite_utils.Database, story_id: int) -> int:
-    return int(db.execute("SELECT count(*) FROM articles WHERE story_id = ?", [story_id]).fetchone()[0])
+    return int(
+        db.execute("SELECT count(*) FROM articles WHERE story_id = ?", [story_id]).fetchone()[0]
+    )
 
 
 def refresh_story(

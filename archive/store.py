@@ -368,7 +368,9 @@ class Store:
             result.failed.append(failure)
             return
         if raw is None or item.article is None:
-            raise ValueError("an Extracted item needs either a failure or a raw document with its article")
+            raise ValueError(
+                "an Extracted item needs either a failure or a raw document with its article"
+            )
         digest = sha256(raw.data)
         if self.db.execute(
             "SELECT 1 FROM sources WHERE sha256 = ? AND origin = ? AND status != 'failed'",
@@ -429,9 +431,7 @@ class Store:
             [article_id, chash, article_id, chash],
         ).fetchone()
         if known:  # an earlier version ingested again never rolls the article back
-            self._add_source(
-                raw, raw.data, raw.origin, raw.format, "duplicate", article_id, run_id
-            )
+            self._add_source(raw, raw.data, raw.origin, raw.format, "duplicate", article_id, run_id)
             result.duplicates += 1
             return
         if self._is_older(article_id, article, raw):

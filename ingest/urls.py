@@ -70,9 +70,7 @@ def canonical_url(url: str) -> str:
     if port and port not in (80, 443):
         host = f"{host}:{port}"
     path = _normal_path(path)
-    pairs = [
-        (k, v) for k, v in parse_qsl(query, keep_blank_values=True) if not _TRACKING.match(k)
-    ]
+    pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if not _TRACKING.match(k)]
     q = urlencode(sorted(pairs))
     return f"{host}{path}" + (f"?{q}" if q else "")
 
