@@ -256,7 +256,8 @@ _URLISH = re.compile(r"https?://|www\.|\.(?:com|org|net|co\.uk)\b", re.IGNORECAS
 _ROLE_WORDS = re.compile(
     r"\b(?:writer|reporter|correspondent|editor|columnist|contributor|staff|producer|journalist|"
     r"analyst|author|photographer|bureau|chief|senior|associate|special|investigative|news|"
-    r"desk|intern|fellow|director|manager|host|anchor|critic|professor|officer|president)\b",
+    r"desk|intern|fellow|director|manager|host|anchor|critic|professor|officer|president|"
+    r"business|media|network|times|post|journal|tribune|herald|magazine|online|daily|group)\b",
     re.IGNORECASE,
 )
 _JUNK_AUTHOR = re.compile(
@@ -364,22 +365,22 @@ def split_authors(text: str) -> list[str]:
     if end:  # "Robert JonesAugust 1, 2025No Comments": the names stop where the date starts
         text = text[: end.start()]
     names: list[str] = []
-    for part in _SEPARATORS.split(text):
-        part = part.strip()
-        if not part:
+    for number, chunk in enumerate(re.split(r"\s*[,;]\s*", text)):
+        chunk = chunk.strip()
+        if not chunk:
             continue
-        if part.lower() in _WIRES and names:
-            continue
-        if (
-            _ROLE_WORDS.search(part)
-            and names
-            and len(part.split()) <= 4
-            and not _looks_like_name(part)
+        # after a comma, a wire or a job title/organisation is a credit, not another person
+        if number and (
+            chunk.lower() in _WIRES or (_ROLE_WORDS.search(chunk) and len(chunk.split()) <= 5)
         ):
             continue
-        name = clean_author(part)
-        if name and name not in names:
-            names.append(name)
+        for part in _SEPARATORS.split(chunk):
+            part = part.strip()
+            if not part or (part.lower() in _WIRES and names):
+                continue
+            name = clean_author(part)
+            if name and name not in names:
+                names.append(name)
     return names
 
 

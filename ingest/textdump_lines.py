@@ -311,7 +311,7 @@ CREDIT = re.compile(
     r"(?:\((?:[^()]*(?:AP Photo|Photo|photo|Foto|Image|Getty|Reuters|AFP|Credit|File|Pool|via AP|"
     r"Shutterstock|EPA|Bloomberg|courtesy|Courtesy)[^()]*)\)\s*$"
     r"|\b(?:Getty Images|Shutterstock|REUTERS/[\w. ]+|AFP/[\w. ]+|AP Photo/[\w. ]+|Photo(?:graph)?: .{2,60}|"
-    r"Image: .{2,60}|Credit: .{2,60}|Foto: .{2,60}|iStock(?:photo)?|Photo credit.{0,60})\s*\.?\)?$"
+    r"Image: .{2,60}|Photo (?:illustration )?by .{2,60}|Illustration by .{2,60}|Photos?: .{2,60}|Credit: .{2,60}|Foto: .{2,60}|iStock(?:photo)?|Photo credit.{0,60})\s*\.?\)?$"
     r"|^\([^()]{3,80}/[^()]{2,60}\)$"  # "(Reed Saxon / Associated Press)"
     r"|^(?:FILE PHOTO|FILE -|In this (?:file )?photo|Photo:|Image:|Pictured:|Foto:))"
 )

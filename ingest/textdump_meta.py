@@ -134,7 +134,8 @@ def find_authors(zone: list[Line], title_key: str | None) -> list[str]:
             names = split_authors(text)
             if names:
                 return names
-        inner = _INNER_BY.search(text) if len(text) < 150 and line.stop_ratio < 0.3 else None
+        plain = len(text) < 150 and line.stop_ratio < 0.3 and not line.credit
+        inner = _INNER_BY.search(text) if plain else None
         if inner:  # "Monday November 18, 2019 7:45 am PST by Joe Rossignol"
             names = split_authors("By " + inner[1])
             if names:
@@ -143,7 +144,7 @@ def find_authors(zone: list[Line], title_key: str | None) -> list[str]:
 
 
 _INNER_BY = re.compile(
-    r"(?:^|[\s|·•,])(?:by|By|BY)\s+([A-ZÀ-Þ][\w'’.-]+(?:\s+[A-ZÀ-Þ][\w'’.-]+){1,3}.*)$"
+    r"(?:^|[\s|·•,])(?:by|By|BY)\s+([A-ZÀ-Þ][\w'’.-]+(?:\s+[A-ZÀ-Þ][\w'’.-]+){1,2})\s*(?:$|[,|·•–—]|\s-\s|\d)"
 )
 
 
