@@ -384,15 +384,6 @@ def split_authors(text: str) -> list[str]:
     return names
 
 
-def _looks_like_name(text: str) -> bool:
-    words = text.split()
-    return (
-        2 <= len(words) <= 4
-        and all(w[:1].isupper() for w in words)
-        and not _ROLE_WORDS.search(text)
-    )
-
-
 def _key(text: str) -> str:
     return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKD", text).casefold())
 

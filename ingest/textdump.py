@@ -165,7 +165,6 @@ def _extract(text: str, boilerplate: frozenset[str]) -> Article:
     if not names and title_pos is not None:
         names = find_bare_author(lines[title_pos + 1 : max(body_start, title_pos + 1)], title_key)
     article.authors = finalize_authors(names, article.site_name)
-    head = lines[body_start : body_start + 8]
     article.published = find_published(zone, before, after, lines)
     article.category = find_category(lines, title_pos, title_key, site_key)
     if body:
