@@ -42,18 +42,18 @@ def _store(archive_dir: Path):  # type: ignore[no-untyped-def]
 
 
 def _visitor_error(exc: Exception) -> bool:
-    """Query-side errors of the search module (syntax, bad dates, bad values) by class name."""
-    name = type(exc).__name__
-    return isinstance(exc, ValueError) or any(
-        word in name for word in ("Query", "Syntax", "Filter", "Request", "Date", "Input")
-    )
+    """The query or a filter value is wrong: the visitor can fix it."""
+    from index.errors import QueryError
+
+    return isinstance(exc, QueryError | ValueError)
 
 
 def _unavailable(exc: Exception) -> bool:
-    name = type(exc).__name__
-    return any(
-        word in name for word in ("IndexMissing", "Missing", "Unavailable", "Archive", "Empty")
-    )
+    """The index is missing, corrupt or locked: the operator must act (reindex)."""
+    from archive.store import ArchiveError
+    from index.errors import IndexBusy, IndexCorrupt, IndexMissing
+
+    return isinstance(exc, IndexMissing | IndexCorrupt | IndexBusy | ArchiveError)
 
 
 def build_request(params: dict[str, Any]) -> Any:

@@ -150,18 +150,18 @@ QUERIES: dict[str, dict[str, Any]] = {
     },
     "newest": {
         "title": "Newest articles",
-        "description": "The 50 most recently published articles; add .atom to the address "
-        "for an Atom feed.",
+        "description": "The 50 articles most recently added to the archive; add .atom to the "
+        "address (/news/newest.atom) for an Atom feed.",
         "sql": (
             "select 'tag:newsarchive,2025:article/' || id as atom_id,\n"
             "  title as atom_title,\n"
-            "  coalesce(published, first_seen) as atom_updated,\n"
+            "  coalesce(updated_at, first_seen) as atom_updated,\n"
             "  '/article/' || id as atom_link,\n"
             "  authors as atom_author_names,\n"
             "  substr(body, 1, 600) as atom_summary,\n"
-            "  site, category, url\n"
+            "  published, site, category, url\n"
             "from articles\n"
-            "order by coalesce(published, first_seen) desc, id desc limit 50"
+            "order by first_seen desc, id desc limit 50"
         ),
     },
 }

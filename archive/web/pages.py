@@ -189,10 +189,12 @@ class Pages:
         years = {str(k): int(v) for k, v in (facets.get("year") or {}).items()}
         interval, bars = bars_from_counts(months, years)
         filters = {k: params.get(k) for k in bridge.FILTERS}
-        exact = await self._in_thread(
-            bridge.timeline, self.config.archive_dir, params["query"], filters, interval
-        )
-        if exact:  # the engine's own per-period counts are never cut to the top facet values
+        exact = None
+        if "month" not in facets and result.get("total"):
+            exact = await self._in_thread(
+                bridge.timeline, self.config.archive_dir, params["query"], filters, interval
+            )
+        if exact:  # an engine whose facets lack months: its own per-period counts
             interval, bars = bars_from_counts(
                 exact if interval == "month" else {}, exact if interval == "year" else {}
             )

@@ -1,4 +1,7 @@
-"""Security headers for every response, added by an ASGI wrapper (Datasette sends none).
+"""Security headers for every response and a read-only door, added by an ASGI wrapper.
+
+Datasette sends no security headers, and some of its views answer POSTs (messages, debug
+pages, canned queries); a read-only archive has no use for any method but GET and HEAD.
 
 Datasette's own pages need inline scripts and styles, so they get a policy that allows those;
 the archive's pages (search, article) set a strict policy themselves, which this wrapper keeps.
@@ -57,13 +60,37 @@ def header_list(public: bool) -> list[tuple[bytes, bytes]]:
     return headers
 
 
+READ_METHODS = {"GET", "HEAD"}
+REFUSAL = b"This archive is read-only: only GET and HEAD requests are served.\n"
+
+
+async def refuse(send: Any, extra: list[tuple[bytes, bytes]]) -> None:
+    """405 for any method that could change something (POST, PUT, PATCH, DELETE, ...)."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 405,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"allow", b"GET, HEAD"),
+                (b"content-length", str(len(REFUSAL)).encode()),
+                *extra,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": REFUSAL})
+
+
 def with_security_headers(app: ASGIApp, *, public: bool) -> ASGIApp:
-    """Wrap an ASGI app so each HTTP response carries the headers it does not set itself."""
+    """Wrap an ASGI app: only reads get through, and each response carries the headers it lacks."""
     extra = header_list(public)
 
     async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
+            return
+        if scope.get("method", "GET").upper() not in READ_METHODS:
+            await refuse(send, extra)
             return
 
         async def send_with_headers(message: dict[str, Any]) -> None:
