@@ -278,6 +278,9 @@ _TITLE_SUFFIX = re.compile(r"\s+[|–—-]\s+[^|–—-]{2,40}$")
 
 def _clean_title(text: str) -> str:
     text = re.sub(r"\s+", " ", text).strip()
+    crumbs = [part.strip() for part in re.split(r"\s*[»›]\s*", text) if part.strip()]
+    if len(crumbs) >= 3:  # "Home » Section » Headline": the breadcrumb's tail
+        text = crumbs[-1]
     if " | " in text:
         text = _TITLE_SUFFIX.sub("", text)
     return text

@@ -288,7 +288,8 @@ BOILERPLATE_ANYWHERE = re.compile(
     r"terms of (?:service|use)|cookie|all rights reserved|download (?:the|our) app|"
     r"click here to|follow us on|by clicking|by signing up|opens in (?:a )?new window|"
     r"javascript|your browser|ad blocker|adblock|already a subscriber|create an account|"
-    r"notifications|suscr[ií]bete|inscrivez-vous|abonnieren|iscriviti|inscreva-se",
+    r"notifications|\b(?:tweet|share|pin|post) (?:this|about this|it|on)\b|^you are here|^welcome to|"
+    r"something went wrong|^(?:https?://|www\.)|suscr[ií]bete|inscrivez-vous|abonnieren|iscriviti|inscreva-se",
     re.IGNORECASE,
 )
 # Rows that open what follows an article: comments, related lists, tag lists, author boxes.
@@ -310,7 +311,7 @@ END_OF_ARTICLE = re.compile(
 CREDIT = re.compile(
     r"(?:\((?:[^()]*(?:AP Photo|Photo|photo|Foto|Image|Getty|Reuters|AFP|Credit|File|Pool|via AP|"
     r"Shutterstock|EPA|Bloomberg|courtesy|Courtesy)[^()]*)\)\s*$"
-    r"|\b(?:Getty Images|Shutterstock|REUTERS/[\w. ]+|AFP/[\w. ]+|AP Photo/[\w. ]+|Photo(?:graph)?: .{2,60}|"
+    r"|^.{0,80}\bGetty Images\b.{0,40}$|\b(?:Getty Images|Shutterstock|REUTERS/[\w. ]+|AFP/[\w. ]+|AP Photo/[\w. ]+|Photo(?:graph)?: .{2,60}|"
     r"Image: .{2,60}|Photo (?:illustration )?by .{2,60}|Illustration by .{2,60}|Photos?: .{2,60}|Credit: .{2,60}|Foto: .{2,60}|iStock(?:photo)?|Photo credit.{0,60})\s*\.?\)?$"
     r"|^\([^()]{3,80}/[^()]{2,60}\)$"  # "(Reed Saxon / Associated Press)"
     r"|^(?:FILE PHOTO|FILE -|In this (?:file )?photo|Photo:|Image:|Pictured:|Foto:))"
@@ -325,6 +326,9 @@ DATE_ONLY = re.compile(
 
 _SOCIAL = frozenset(
     [
+        "icon",
+        "icons",
+        "plus",
         "facebook",
         "twitter",
         "x",

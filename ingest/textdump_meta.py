@@ -71,6 +71,8 @@ def find_title(lines: list[Line], start: int, keys_text: str) -> int | None:
             score -= 2.0 if line.words > 14 else 1.0
         if _NAME.match(text) and line.words <= 4 and line.stop_ratio == 0:
             continue  # a person's name: the byline, not the headline
+        if _NAMES_AND.match(text):
+            continue  # "Kevin Johnson and Kevin McCoy USA TODAY"
         if line.words >= 5:
             score += 1.0
         if line.chars > 160:
@@ -86,6 +88,9 @@ def find_title(lines: list[Line], start: int, keys_text: str) -> int | None:
     return best[1] if best else None
 
 
+_NAMES_AND = re.compile(
+    r"^(?:[A-ZÀ-Þ][\w'’.-]*\s+){1,3}(?:and|&)\s+(?:[A-ZÀ-Þ][\w'’.-]*(?:\s+|$)){2,8}$"
+)
 _TIME = re.compile(r"\b\d{1,2}:\d\d\s*(?:[ap]\.?m\.?)?\b", re.IGNORECASE)
 _SIGNED_IN = re.compile(
     r"signed in|log ?out|sign ?out|edit profile|my account|notebook$", re.IGNORECASE
