@@ -95,7 +95,8 @@ def timeline(
         return None
     store = _store(archive_dir)
     try:
-        result = fn(store, archive_dir / "index", query, filters, interval)
+        request = build_request({"query": query, **filters})
+        result = fn(store, archive_dir / "index", query, request.filters(), interval)
     except Exception as exc:
         if _visitor_error(exc) or _unavailable(exc):
             return None
@@ -143,7 +144,7 @@ def similar(archive_dir: Path, article_id: int, limit: int = 6) -> list[dict[str
     try:
         result = fn(store, archive_dir / "index", article_id, limit)
     except Exception as exc:
-        if _unavailable(exc) or _visitor_error(exc):
+        if _unavailable(exc) or _visitor_error(exc) or type(exc).__name__ == "ArticleNotFound":
             return []
         raise
     finally:

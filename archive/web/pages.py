@@ -67,6 +67,7 @@ def search_params(args: Any) -> dict[str, Any]:
     params["sort"] = sort or ("relevance" if params["query"] else "newest")
     params["limit"] = _int(args.get("limit"), "limit", DEFAULT_LIMIT, 1, bridge.MAX_LIMIT)
     params["page"] = _int(args.get("page"), "page", 1, 1, 10_000)
+    params["collapse"] = (args.get("collapse") or "").lower() in ("1", "on", "true", "yes")
     params["facets"] = True
     return params
 
@@ -78,6 +79,7 @@ def query_string(params: dict[str, Any], **changes: Any) -> str:
         **{k: params.get(k) for k in bridge.FILTERS},
         "sort": params.get("sort"),
         "limit": params.get("limit") if params.get("limit") != DEFAULT_LIMIT else None,
+        "collapse": 1 if params.get("collapse") else None,
     }
     if merged["sort"] == ("relevance" if merged["q"] else "newest"):
         merged["sort"] = None  # the default order needs no parameter
@@ -166,7 +168,8 @@ class Pages:
         )
         try:
             params = search_params(request.args)
-            result = await self._run_search(params)
+            if params["query"]:  # no words: the form and examples, not an error
+                result = await self._run_search(params)
         except (BadSearchParameter, bridge.SearchInputError) as exc:
             error, status = str(exc), 400
         except bridge.SearchUnavailable as exc:
@@ -241,7 +244,7 @@ class Pages:
                     {"value": value, "count": count, "href": "/search?" + href, "active": active}
                 )
             if items:
-                facet_lists.append({"key": key, "label": label, "items": items})
+                facet_lists.append({"key": key, "label": label, "values": items})
         active_filters = [
             {
                 "name": name,

@@ -84,7 +84,7 @@ def render_svg(
         return Markup("")
     peak = _nice_max(max(b.count for b in bars))
     plot_w, plot_h = WIDTH - LEFT - 4, HEIGHT - TOP - BOTTOM
-    slot = plot_w / len(bars)
+    slot = min(plot_w / len(bars), 60.0)  # a few bars stay bars, not slabs
     gap = min(4.0, slot * 0.2)
     total = sum(b.count for b in bars)
     what = "month" if interval == "month" else "year"
