@@ -285,10 +285,11 @@ BOILERPLATE_START = re.compile(
 # wherever they sit in it ("Get breaking news alerts ... delivered to your inbox").
 BOILERPLATE_ANYWHERE = re.compile(
     r"newsletter|your inbox|sign up for|sign up to|subscribe to|subscribe now|recaptcha|privacy policy|"
-    r"terms of (?:service|use)|cookie|all rights reserved|download (?:the|our) app|"
+    r"terms of (?:service|use)|cookies? (?:policy|settings|consent|preferences)|uses? cookies|accept cookies|"
+    r"all rights reserved|download (?:the|our) app|breaking news (?:emails|alerts)|"
     r"click here to|follow us on|by clicking|by signing up|opens in (?:a )?new window|"
-    r"javascript|your browser|ad blocker|adblock|already a subscriber|create an account|"
-    r"notifications|\b(?:tweet|share|pin|post) (?:this|about this|it|on)\b|^you are here|^welcome to|"
+    r"enable javascript|javascript is disabled|update your browser|ad ?blocker|already a subscriber|"
+    r"create an account|(?:turn on|enable|allow) notifications|\b(?:tweet|share|pin|post) (?:this|about this|it|on)\b|^you are here|^welcome to|"
     r"something went wrong|^(?:https?://|www\.)|suscr[ií]bete|inscrivez-vous|abonnieren|iscriviti|inscreva-se",
     re.IGNORECASE,
 )
@@ -423,6 +424,7 @@ def make_line(index: int, raw: str) -> Line:
                 BOILERPLATE_LINE.match(text) or BOILERPLATE_START.match(text) or _social_row(words)
             )
         )
+        or (len(text) < 200 and bool(BOILERPLATE_ANYWHERE.search(text)))
         or bool(re.match(r"^(?:©|copyright\b|\(c\)\s*\d{4})", text, re.IGNORECASE)),
         credit=bool(CREDIT.search(text)) and len(text) < 600,
         date_only=len(text) < 70 and bool(DATE_ONLY.match(text)) and any(c.isdigit() for c in text),

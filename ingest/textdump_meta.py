@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from .normalize import clean_authors, parse_date, split_authors
-from .textdump_lines import Line, norm_key
+from .textdump_lines import STOPWORDS, Line, norm_key
 
 _BYLINE = re.compile(
     r"^(?:(?:written|reported|posted|words|story|text)\s+by|by|von|por|par|oleh|door|av|di|автор)\b\s*:?\s*\S",
@@ -69,7 +69,7 @@ def find_title(lines: list[Line], start: int, keys_text: str) -> int | None:
             score -= 2.5
         if text.endswith(".") and not text.endswith("..."):
             score -= 2.0 if line.words > 14 else 1.0
-        if _NAME.match(text) and line.words <= 4 and line.stop_ratio == 0:
+        if is_person_name(text):
             continue  # a person's name: the byline, not the headline
         if _NAMES_AND.match(text):
             continue  # "Kevin Johnson and Kevin McCoy USA TODAY"
@@ -109,7 +109,7 @@ def _byline_or_date(nxt: Line) -> bool:
     text = nxt.text
     if _BYLINE.match(text) or _GLUED_BYLINE.search(text) or _AUTHOR_LABEL.match(text):
         return True
-    if _NAME.match(text) and nxt.stop_ratio == 0 and len(text) < 40:
+    if is_person_name(text):
         return True
     if _TIME.search(text) and len(text) < 60:
         return True
@@ -160,17 +160,22 @@ def find_bare_author(zone: list[Line], title_key: str | None) -> list[str]:
         text = _GLUED_TAIL_WORDS.sub("", text)
         if line.key == title_key or line.boiler or line.bullet:
             continue
-        if (
-            _NAME.match(text)
-            and line.stop_ratio == 0
-            and len(text) < 40
-            and not any(c.isdigit() for c in text)
-            and not any(w.lower() in _NOT_NAME for w in re.findall(r"\w+", text))
-        ):
+        if is_person_name(text):
             names = split_authors(text)
             if names:
                 return names
     return []
+
+
+def is_person_name(text: str) -> bool:
+    """ "Sarah E. Needleman", "Marcus De Guzman": capitalised words, initials, particles; no label words."""
+    if len(text) >= 40 or not _NAME.match(text) or any(c.isdigit() for c in text):
+        return False
+    words = [w.lower() for w in re.findall(r"\w+", text)]
+    particles = {"de", "da", "van", "von", "del", "la", "le", "bin", "al"}
+    return not any(
+        w in _NOT_NAME or (len(w) > 1 and w in STOPWORDS and w not in particles) for w in words
+    )
 
 
 # The name part of "Tom Krisher, Ap Auto Writer", "Chris Davies - Nov 19", "Keris Lahiff@handle".
