@@ -380,3 +380,79 @@ def test_metadata_file_cannot_add_writable_queries(
     assert (
         meta["title"] == "My archive" and meta["databases"]["news"]["tables"]["articles"]["facets"]
     )
+
+
+# ---------------------------------------------------------------- Whoosh-backed /search
+def test_search_json_is_the_design_document(client: httpx.Client) -> None:
+    truth = load_truth()
+    data = client.get("/search.json", params={"q": "police", "limit": 5}).json()
+    assert set(data) >= {"query", "total", "page", "limit", "suggestion", "hits", "facets"}
+    assert data["query"] == "police" and data["limit"] == 5 and data["page"] == 1
+    assert data["total"] >= sum(1 for r in truth if _has("police", r))
+    assert len(data["hits"]) == 5
+    assert set(data["facets"]) == {"author", "category", "site", "year", "month"}
+    assert sum(data["facets"]["year"].values()) <= data["total"]
+    for hit in data["hits"]:
+        assert {"id", "title", "published", "authors", "site", "url", "score", "snippet"} <= set(
+            hit
+        )
+        assert "<mark>" in hit["snippet"] or "police" in (hit["title"] or "").lower()
+    page2 = client.get("/search.json", params={"q": "police", "limit": 5, "page": 2}).json()
+    assert {h["id"] for h in page2["hits"]}.isdisjoint(h["id"] for h in data["hits"])
+
+
+def test_search_json_filters_sort_and_errors(client: httpx.Client) -> None:
+    newest = client.get(
+        "/search.json", params={"q": "police", "sort": "newest", "limit": 50}
+    ).json()
+    dates = [h["published"] for h in newest["hits"] if h["published"]]
+    assert dates == sorted(dates, reverse=True)
+    site = next(iter(newest["facets"]["site"]))
+    narrowed = client.get("/search.json", params={"q": "police", "site": site}).json()
+    assert narrowed["total"] == newest["facets"]["site"][site]
+    assert all(h["site"] == site for h in narrowed["hits"])
+    dated = client.get(
+        "/search.json", params={"q": "police", "since": "2019-11-01", "until": "2019-11-30"}
+    ).json()
+    assert dated["total"] == newest["facets"]["month"].get("2019-11", 0)
+    for params in ({"q": '"unclosed'}, {"q": "x", "sort": "sideways"}, {"q": "x", "since": "soon"}):
+        response = client.get("/search.json", params=params)
+        assert response.status_code == 400
+        assert response.json()["error"]
+
+
+def test_search_page_shows_hits_facets_timeline_and_paging(client: httpx.Client) -> None:
+    data = client.get("/search.json", params={"q": "police"}).json()
+    page = client.get("/search", params={"q": "police", "limit": 5})
+    assert page.status_code == 200
+    html = page.text
+    assert '<label for="na-q"' in html and 'value="police"' in html
+    assert html.count('<article class="na-hit">') == 5
+    assert f"<strong>{data['total']}</strong>" in html
+    assert '<svg class="timeline"' in html and 'class="bar-link"' in html
+    assert "since=2019-11-01&amp;until=2019-11-30" in html
+    assert 'data-facet="site"' in html and 'data-facet="year"' in html
+    assert 'rel="next"' in html
+    first = data["hits"][0]
+    assert f'href="/article/{first["id"]}"' in html
+    assert "<mark>" in html
+    assert "'unsafe-inline'" not in page.headers["content-security-policy"]
+
+
+def test_search_page_escapes_titles_and_snippets(client: httpx.Client) -> None:
+    data = client.get("/search.json", params={"q": "unveiled"}).json()
+    assert data["hits"][0]["title"] == EVIL_TITLE
+    html = client.get("/search", params={"q": "unveiled"}).text
+    assert "<script>alert(1)" not in html
+    assert ESCAPED in html  # title, byline, category
+    snippet = html.split('<p class="na-snippet">')[1].split("</p>")[0]
+    assert "&lt;script&gt;" in snippet and "<script" not in snippet
+    assert 'href="javascript:' not in html
+
+
+def test_search_page_without_words_teaches_the_syntax(client: httpx.Client) -> None:
+    page = client.get("/search")
+    assert page.status_code == 200
+    assert "How to search" in page.text
+    bad = client.get("/search", params={"q": '"unclosed'})
+    assert bad.status_code == 400 and 'role="alert"' in bad.text
