@@ -165,7 +165,12 @@ def _extract(text: str, boilerplate: frozenset[str]) -> Article:
     if not names and title_pos is not None:
         names = find_bare_author(lines[title_pos + 1 : max(body_start, title_pos + 1)], title_key)
     article.authors = finalize_authors(names, article.site_name)
-    article.published = find_published(zone, before, after, lines)
+    head = [
+        line
+        for line in lines[body_start : body_start + 8]
+        if line.date_only or _STAMP.match(line.text)
+    ]
+    article.published = find_published(zone + head, before, after, lines)
     article.category = find_category(lines, title_pos, title_key, site_key)
     if body:
         article.dateline, article.wire = find_dateline(body)
@@ -273,6 +278,7 @@ def _is_byline(line: Line) -> bool:
     return line.words <= 3 or line.stop_ratio < 0.4
 
 
+_STAMP = re.compile(r"^(?:updated|published|posted|first published|last updated)\b", re.IGNORECASE)
 _TITLE_SUFFIX = re.compile(r"\s+[|–—-]\s+[^|–—-]{2,40}$")
 
 

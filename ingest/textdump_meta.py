@@ -285,7 +285,7 @@ def find_published(
     reference = _page_reference(everything)
     for group, near in ((zone, True), (after[:6], True), (before[::-1], False), (after, False)):
         for line in group:
-            if len(line.text) > 300:
+            if len(line.text) > 160 or line.credit:  # captions carry the photo's date
                 continue
             found = parse_date(line.text, reference=reference if near else None)
             if found:
