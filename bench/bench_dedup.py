@@ -1,0 +1,205 @@
+"""What near-duplicate detection costs at ingest, and whether it finds the syndicated copies.
+
+    python bench/bench_dedup.py --count 10000            # near-dup share + A/B against no near-dup
+    python bench/bench_dedup.py --count 100000 --no-baseline
+
+Articles come from `bench/generate.py` (seeded, so runs are comparable); its syndicated copies
+(`--syndicated`, default 5 %) are edited the way papers edit wire copy before we ingest them:
+the last paragraph cut (half of them) and a line of credit added, so a copy is near-identical,
+not identical. They are written as JSON Lines and ingested through `archive.pipeline.ingest`
+(read, extract, store) into a fresh archive, in batches of 200 as `newsarchive ingest` does.
+
+Figures:
+- near-dup share: time inside the near-dup step (signature, band lookup and confirmation,
+  band/signature writes, story counts) over the whole ingest time of the same run;
+- A/B: the same ingest with the near-dup step switched off, run side by side (unless
+  `--no-baseline`); the difference is what the step adds;
+- recall/precision of the stories against the generator's own record of which article
+  copies which (a copy repeats its original's title; originals' titles are unique).
+
+The search index is not updated here, so the share is of the cheaper ingest: with Whoosh
+indexing (about 180 docs/s, TRAPS.md) it is several times smaller.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from generate import generate_articles  # noqa: E402
+
+from archive import dedup  # noqa: E402
+from archive.pipeline import IngestOptions, ingest  # noqa: E402
+from archive.store import Store  # noqa: E402
+
+PER_FILE = 5000
+
+
+def write_inputs(folder: Path, count: int, seed: int, syndicated: float) -> dict[str, int]:
+    """JSON Lines of `count` articles; returns {title: index of the original} for scoring."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    originals: dict[str, int] = {}
+    handle = None
+    for index, article in enumerate(generate_articles(count, seed, syndicated=syndicated)):
+        if index % PER_FILE == 0:
+            if handle:
+                handle.close()
+            handle = (folder / f"articles-{index // PER_FILE:04d}.jsonl").open(
+                "w", encoding="utf-8"
+            )
+        if article["title"] in originals:  # a copy: edit it as a paper would
+            paragraphs = article["body"].split("\n\n")
+            if len(paragraphs) > 6 and rng.random() < 0.5:
+                paragraphs = paragraphs[:-1]
+            paragraphs.append(f"Reporting by {article['site_name']} staff; editing by the desk.")
+            article["body"] = "\n\n".join(paragraphs)
+        else:
+            originals[article["title"]] = index
+        handle.write(json.dumps(article, ensure_ascii=False) + "\n")  # type: ignore[union-attr]
+    if handle:
+        handle.close()
+    return originals
+
+
+class Timer:
+    """Wraps the near-dup entry points and adds up the time spent inside them."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.depth = 0
+        self.by_name: dict[str, float] = defaultdict(float)
+
+    def wrap(self, owner: object, name: str) -> None:
+        inner = getattr(owner, name)
+        timer = self
+
+        def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
+            timer.depth += 1
+            start = time.perf_counter()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                timer.depth -= 1
+                if timer.depth == 0:
+                    spent = time.perf_counter() - start
+                    timer.seconds += spent
+                    timer.by_name[name] += spent
+
+        setattr(owner, name, timed)
+
+
+def instrument() -> Timer:
+    timer = Timer()
+    for name in ("signature", "story_size", "refresh_story"):
+        timer.wrap(dedup, name)
+    for name in ("best_match", "add", "remove"):
+        timer.wrap(dedup.NearDuplicates, name)
+    return timer
+
+
+def run_ingest(inputs: Path, archive: Path) -> tuple[float, Store]:
+    store = Store.open(archive)
+    run_id = store.start_run(["bench"])
+    start = time.perf_counter()
+    ingest(store, [str(inputs)], IngestOptions(), run_id)
+    return time.perf_counter() - start, store
+
+
+def score(store: Store, originals: dict[str, int]) -> dict[str, float]:
+    """Pairwise recall and precision of the stories against the generator's copies."""
+    truth: dict[str, list[int]] = defaultdict(list)
+    found: dict[int, list[int]] = defaultdict(list)
+    for article_id, title, story_id in store.db.execute(
+        "SELECT id, title, story_id FROM articles ORDER BY id"
+    ):
+        truth[title].append(article_id)
+        found[story_id].append(article_id)
+
+    def pairs(groups: list[list[int]]) -> set[tuple[int, int]]:
+        return {(a, b) for g in groups for i, a in enumerate(g) for b in g[i + 1 :]}
+
+    want = pairs(list(truth.values()))
+    got = pairs(list(found.values()))
+    hits = len(want & got)
+    return {
+        "copies_expected_pairs": len(want),
+        "copies_found_pairs": len(got),
+        "recall": round(hits / len(want), 4) if want else 1.0,
+        "precision": round(hits / len(got), 4) if got else 1.0,
+        "syndicated_articles": store.db.execute(
+            "SELECT count(*) FROM articles WHERE syndicated = 1"
+        ).fetchone()[0],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--syndicated", type=float, default=0.05)
+    parser.add_argument("--no-baseline", action="store_true", help="skip the run without near-dup")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="bench-dedup-") as tmp:
+        work = Path(tmp)
+        started = time.perf_counter()
+        originals = write_inputs(work / "inputs", args.count, args.seed, args.syndicated)
+        print(
+            f"generated {args.count} articles in {time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+        )
+
+        baseline = None
+        if not args.no_baseline:
+            real = dedup.signature
+            dedup.signature = lambda body: None  # near-dup off: no signature, no lookup
+            baseline, store = run_ingest(work / "inputs", work / "off")
+            store.close()
+            dedup.signature = real
+            print(f"ingest without near-dup: {baseline:.1f} s", file=sys.stderr)
+
+        timer = instrument()
+        total, store = run_ingest(work / "inputs", work / "on")
+        quality = score(store, originals)
+        size = {
+            name: store.db.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+            for name in ("article_bands", "article_minhash")
+        }
+        store.close()
+
+    figures = {
+        "count": args.count,
+        "syndicated_fraction": args.syndicated,
+        "ingest_seconds": round(total, 2),
+        "ingest_ms_per_article": round(total / args.count * 1000, 3),
+        "near_dup_seconds": round(timer.seconds, 2),
+        "near_dup_ms_per_article": round(timer.seconds / args.count * 1000, 3),
+        "near_dup_share": round(timer.seconds / total, 4),
+        "baseline_ingest_seconds": round(baseline, 2) if baseline is not None else None,
+        "ab_added_share": round((total - baseline) / total, 4) if baseline is not None else None,
+        "near_dup_ms_per_article_by_step": {
+            name: round(seconds / args.count * 1000, 3) for name, seconds in timer.by_name.items()
+        },
+        **quality,
+        **size,
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"dedup-{args.count}.json").write_text(json.dumps(figures, indent=2) + "\n")
+    print(json.dumps(figures, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
