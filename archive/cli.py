@@ -51,9 +51,13 @@ def open_store(ctx: typer.Context, *, create: bool = False):  # type: ignore[no-
     from .store import ArchiveError, Store
 
     try:
-        return Store.open(archive_dir(ctx), create=create)
+        store = Store.open(archive_dir(ctx), create=create)
     except ArchiveError as exc:
         raise fail(str(exc)) from None
+    from .indexing import catch_up_quietly
+
+    catch_up_quietly(store, archive_dir(ctx))  # repairs the index after a crash
+    return store
 
 
 def print_json(value: object) -> None:

@@ -1,1 +1,415 @@
-"""Search-side commands (search, show, similar, timeline, verify, reindex), registered on the app."""
+"""Search-side commands (search, show, similar, timeline, verify, reindex), registered on the app.
+
+They open the archive with plain sqlite3 (`ArchiveDB`) and import Whoosh only: `search --json`
+starts without sqlite-utils, numpy, rich or datasette. Every command but `verify` first
+catches the index up with the archive (repairing a crash between the two commits).
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+
+from .cli import JsonOption, app, archive_dir, fail, print_json
+
+CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV on stdout instead of a table.")]
+HIT_FIELDS = ("id", "title", "published", "authors", "category", "site", "url", "score", "snippet")
+
+
+def _open(ctx: typer.Context, *, catch_up: bool = True):  # type: ignore[no-untyped-def]
+    """The archive and its index folder, with the index caught up; errors exit with one line."""
+    from index.errors import IndexError_
+
+    from .indexing import ArchiveDB, ArchiveMissing, index_dir_for
+    from .indexing import catch_up as do_catch_up
+
+    folder = archive_dir(ctx)
+    try:
+        db = ArchiveDB.open(folder)
+    except ArchiveMissing as exc:
+        raise fail(str(exc)) from None
+    index_dir = index_dir_for(folder)
+    if catch_up:
+        try:
+            do_catch_up(db, index_dir)
+        except IndexError_ as exc:
+            raise fail(str(exc)) from None
+    return db, index_dir
+
+
+def _guard(call: Callable[[], Any]) -> Any:
+    """Run a library call, turning our named exceptions into one line and an exit code."""
+    from index.errors import IndexError_, QueryError
+
+    from .searching import ArticleNotFound
+
+    try:
+        return call()
+    except QueryError as exc:
+        raise fail(str(exc), code=2) from None
+    except (IndexError_, ArticleNotFound) as exc:
+        raise fail(str(exc)) from None
+
+
+def _check_output(json_out: bool, csv_out: bool) -> None:
+    if json_out and csv_out:
+        raise fail("--json and --csv are exclusive: choose one.", code=2)
+
+
+def _plain(snippet: str) -> str:
+    from index.snippets import split_marks
+
+    return "".join(text for text, _ in split_marks(snippet))
+
+
+def _write_csv(rows: list[dict[str, Any]], fields: tuple[str, ...]) -> None:
+    out = csv.DictWriter(sys.stdout, fieldnames=list(fields), extrasaction="ignore")
+    out.writeheader()
+    for row in rows:
+        flat = dict(row)
+        if "authors" in flat:
+            flat["authors"] = "; ".join(flat["authors"] or [])
+        if "snippet" in flat:
+            flat["snippet"] = _plain(flat["snippet"])
+        out.writerow(flat)
+
+
+def _hits_table(hits: list[dict[str, Any]], title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from index.snippets import split_marks
+
+    table = Table(title=title, show_lines=True, title_justify="left")
+    table.add_column("id", justify="right", no_wrap=True)
+    table.add_column("article", ratio=2)
+    table.add_column("snippet", ratio=3)
+    for hit in hits:
+        head = Text(hit["title"] or "(untitled)", style="bold")
+        meta = " · ".join(
+            str(v)
+            for v in (
+                (hit["published"] or "")[:10],
+                ", ".join(hit["authors"][:3]),
+                hit["site"],
+                hit["category"],
+            )
+            if v
+        )
+        if meta:
+            head.append("\n" + meta, style="dim")
+        if "copies" in hit and hit["copies"] > 1:
+            head.append(f"\n{hit['copies']} copies", style="italic")
+        snippet = Text()
+        for text, marked in split_marks(hit["snippet"]):
+            snippet.append(text, style="bold reverse" if marked else None)
+        table.add_row(str(hit["id"]), head, snippet)
+    Console().print(table)
+
+
+def _facets_tables(facets: dict[str, dict[str, int]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    for name, counts in facets.items():
+        if not counts:
+            continue
+        table = Table(title=f"{name}", title_justify="left")
+        table.add_column(name)
+        table.add_column("articles", justify="right")
+        for key, count in counts.items():
+            table.add_row(key, str(count))
+        console.print(table)
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    query: Annotated[
+        str, typer.Argument(help='Whoosh query: words, AND/OR/NOT, "phrases", field:value, ranges.')
+    ],
+    author: Annotated[
+        list[str] | None,
+        typer.Option("--author", help="Only articles by this author (repeat for any of several)."),
+    ] = None,
+    category: Annotated[
+        list[str] | None,
+        typer.Option("--category", help="Only articles in this category (repeatable)."),
+    ] = None,
+    site: Annotated[
+        list[str] | None, typer.Option("--site", help="Only articles from this site (repeatable).")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Published on or after: 2024, 2024-05 or 2024-05-31."),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until", help="Published on or before (inclusive): 2024, 2024-05 or 2024-05-31."
+        ),
+    ] = None,
+    sort: Annotated[str, typer.Option("--sort", help="relevance, newest or oldest.")] = "relevance",
+    limit: Annotated[int, typer.Option("--limit", "-n", help="Hits per page (1-1000).")] = 20,
+    page: Annotated[int, typer.Option("--page", help="Page number, from 1.")] = 1,
+    facets: Annotated[
+        bool,
+        typer.Option(
+            "--facets", help="Add counts by author, category, site, year and month over all hits."
+        ),
+    ] = False,
+    collapse: Annotated[
+        bool,
+        typer.Option(
+            "--collapse", help="One hit per story: syndicated copies folded, with a copies count."
+        ),
+    ] = False,
+    json_out: JsonOption = False,
+    csv_out: CsvOption = False,
+) -> None:
+    """Full-text search with filters, facets and highlighted snippets.
+
+    Query syntax: words are ANDed; OR, NOT and parentheses combine them; "exact phrases";
+    field:value on title, body, author, category, site, language, year, month; ranges such
+    as published:[2024 to 2025]; prefixes such as elect* (at least 2 letters first).
+    Exit 2 for a malformed or too broad query, 1 for a missing archive or broken index.
+
+    Example:
+        newsarchive search "space station" --facets
+        newsarchive search 'climate AND NOT "carbon tax"' --since 2019 --sort newest --json
+        newsarchive search "election" --author "Jane Doe" --category Politics --csv
+    """
+    from .searching import SearchRequest, run_search
+
+    _check_output(json_out, csv_out)
+    db, index_dir = _open(ctx)
+    request = SearchRequest(
+        query=query,
+        author=author or None,
+        category=category or None,
+        site=site or None,
+        since=since,
+        until=until,
+        sort=sort,
+        limit=limit,
+        page=page,
+        facets=facets,
+        collapse=collapse,
+    )
+    result = _guard(lambda: run_search(db, index_dir, request))
+    if json_out:
+        print_json(result)
+        return
+    fields = (*HIT_FIELDS, "copies") if collapse else HIT_FIELDS
+    if csv_out:
+        _write_csv(result["hits"], fields)
+        return
+    if result["suggestion"]:
+        typer.echo(f"Did you mean: {result['suggestion']}", err=True)
+    first = (page - 1) * limit + 1
+    shown = f"{first}-{first + len(result['hits']) - 1} of " if result["hits"] else ""
+    noun = "stories" if collapse else "articles"
+    _hits_table(result["hits"], f"{shown}{result['total']} {noun} for {query!r}")
+    if facets:
+        _facets_tables(result["facets"])
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    article_id: Annotated[int, typer.Argument(metavar="ID", help="Article id (from search).")],
+    json_out: JsonOption = False,
+) -> None:
+    """One article in full: metadata, body and captions.
+
+    Example:
+        newsarchive show 42
+        newsarchive show 42 --json
+    """
+    from .searching import get_article
+
+    db, _ = _open(ctx, catch_up=False)
+    article = get_article(db, article_id)
+    if article is None:
+        raise fail(
+            f"There is no article {article_id} in the archive: find ids with `newsarchive search`."
+        )
+    if json_out:
+        print_json(article)
+        return
+    lines = [f"# {article['title'] or '(untitled)'}", ""]
+    for label, key in (
+        ("By", "authors"),
+        ("Published", "published"),
+        ("Category", "category"),
+        ("Site", "site"),
+        ("URL", "url"),
+        ("Language", "language"),
+        ("Dateline", "dateline"),
+        ("Wire", "wire"),
+    ):
+        value = article.get(key)
+        if value:
+            lines.append(f"{label}: {', '.join(value) if isinstance(value, list) else value}")
+    lines += ["", article.get("body") or ""]
+    lines += [f"[caption] {c}" for c in article.get("captions") or []]
+    typer.echo("\n".join(lines))
+
+
+@app.command()
+def similar(
+    ctx: typer.Context,
+    article_id: Annotated[
+        int, typer.Argument(metavar="ID", help="Article id to find look-alikes of.")
+    ],
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", help="How many similar articles (1-1000).")
+    ] = 10,
+    json_out: JsonOption = False,
+    csv_out: CsvOption = False,
+) -> None:
+    """Articles similar to one article (more like this, on its key terms).
+
+    Example:
+        newsarchive similar 42
+        newsarchive similar 42 --limit 5 --json
+    """
+    from .searching import similar as find_similar
+
+    _check_output(json_out, csv_out)
+    db, index_dir = _open(ctx)
+    result = _guard(lambda: find_similar(db, index_dir, article_id, limit))
+    if json_out:
+        print_json(result)
+    elif csv_out:
+        _write_csv(result["hits"], HIT_FIELDS)
+    else:
+        _hits_table(
+            result["hits"], f"Articles like {article_id}: {result['title'] or '(untitled)'}"
+        )
+
+
+@app.command()
+def timeline(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="Query, same syntax as search.")],
+    interval: Annotated[str, typer.Option("--interval", help="year or month.")] = "year",
+    author: Annotated[
+        list[str] | None,
+        typer.Option("--author", help="Only articles by this author (repeatable)."),
+    ] = None,
+    category: Annotated[
+        list[str] | None, typer.Option("--category", help="Only this category (repeatable).")
+    ] = None,
+    site: Annotated[
+        list[str] | None, typer.Option("--site", help="Only this site (repeatable).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="From this date: 2024, 2024-05 or 2024-05-31.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Up to this date, inclusive.")
+    ] = None,
+    json_out: JsonOption = False,
+    csv_out: CsvOption = False,
+) -> None:
+    """Attention over time: matching articles per year or month and their share of all articles.
+
+    The share is of all dated articles of the period that pass the same filters.
+
+    Example:
+        newsarchive timeline "climate" --interval year
+        newsarchive timeline "election" --interval month --site "Example Times" --csv
+    """
+    from .searching import Filters
+    from .searching import timeline as run_timeline
+
+    _check_output(json_out, csv_out)
+    db, index_dir = _open(ctx)
+    filters = Filters(
+        authors=author or [], categories=category or [], sites=site or [], since=since, until=until
+    )
+    rows = _guard(lambda: run_timeline(db, index_dir, query, filters, interval))
+    if json_out:
+        print_json(rows)
+    elif csv_out:
+        _write_csv(rows, ("period", "count", "total", "share"))
+    else:
+        _draw_bars(rows, query)
+
+
+def _draw_bars(rows: list[dict[str, Any]], query: str, width: int = 40) -> None:
+    if not rows:
+        typer.echo(f"No dated articles to draw a timeline for {query!r}.")
+        return
+    top = max(r["share"] for r in rows) or 1.0
+    typer.echo(f"Share of articles matching {query!r} per period:")
+    for r in rows:
+        cells = r["share"] / top * width
+        bar = "█" * int(cells) + ("▌" if cells - int(cells) >= 0.5 else "")
+        typer.echo(
+            f"{r['period']:>7}  {bar:<{width + 1}} {r['count']:>6} / {r['total']:<6} {r['share'] * 100:5.1f}%"
+        )
+
+
+@app.command()
+def verify(ctx: typer.Context, json_out: JsonOption = False) -> None:
+    """Check that the search index matches the archive: ids and content hashes.
+
+    Reports articles missing from the index, indexed articles no longer in the archive,
+    articles indexed with old content or more than once, and an unreadable index. Looks at the
+    index as it is (no catch-up first). Exit 0 when they agree, 1 otherwise.
+
+    Example:
+        newsarchive verify
+        newsarchive verify --json
+    """
+    from .indexing import verify as run_verify
+
+    db, index_dir = _open(ctx, catch_up=False)
+    report = run_verify(db, index_dir)
+    if json_out:
+        print_json(report.to_dict())
+    elif report.ok:
+        typer.echo(
+            f"OK: the index holds all {report.articles} articles with current content "
+            f"(watermark {report.watermark} of {report.head})."
+        )
+    for line in report.problems():
+        typer.echo(line, err=True)
+    raise typer.Exit(code=0 if report.ok else 1)
+
+
+@app.command()
+def reindex(ctx: typer.Context, json_out: JsonOption = False) -> None:
+    """Rebuild the search index from the archive, then swap it in.
+
+    The old index keeps answering searches until the new one is complete; an interrupted
+    rebuild leaves the old index in place.
+
+    Example:
+        newsarchive reindex
+    """
+    import time
+
+    from index.errors import IndexError_
+
+    from .indexing import reindex as run_reindex
+
+    db, index_dir = _open(ctx, catch_up=False)
+    started = time.perf_counter()
+    try:
+        count = run_reindex(db, index_dir)
+    except IndexError_ as exc:
+        raise fail(str(exc)) from None
+    seconds = time.perf_counter() - started
+    if json_out:
+        print_json({"indexed": count, "seconds": round(seconds, 2), "index": str(index_dir)})
+    else:
+        typer.echo(f"Reindexed {count} articles into {index_dir} in {seconds:.1f} s.", err=True)

@@ -312,3 +312,12 @@ def verify(store: Any, index_dir: Path) -> VerifyReport:
     report.extra = sorted(set(indexed) - set(in_sqlite))
     report.duplicated = sorted(i for i, hashes in indexed.items() if len(hashes) > 1)
     return report
+
+
+def catch_up_quietly(store: Any, archive_dir: Path) -> int:
+    """Catch up for commands that do not need the index: a problem is one warning, not a failure."""
+    try:
+        return catch_up(store, index_dir_for(archive_dir))
+    except IndexError_ as exc:
+        print(f"Warning: the search index is not up to date: {exc}", file=sys.stderr)
+        return 0

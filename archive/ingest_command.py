@@ -37,6 +37,7 @@ def run_ingest(
     json_out: bool,
 ) -> int:
     from .cli import archive_dir, fail, print_json
+    from .indexing import after_commit_hook, index_dir_for
 
     try:
         store = Store.open(archive_dir(ctx), create=True)
@@ -99,7 +100,14 @@ def run_ingest(
     status = "done"
     total = BatchResult()
     try:
-        total = ingest(store, paths, options, run_id, on_item=on_item)
+        total = ingest(
+            store,
+            paths,
+            options,
+            run_id,
+            on_item=on_item,
+            after_commit=after_commit_hook(index_dir_for(archive_dir(ctx))),
+        )
     except KeyboardInterrupt:
         status = "interrupted"
         raise

@@ -51,9 +51,26 @@ def parse(text: str, schema: Any, reader: Any | None = None):  # type: ignore[no
             f"Cannot read the query {text!r} ({exc}); check its syntax."
         ) from exc
     _check_errors(query, text, schema)
+    query = query.accept(_cheap_every)
     if reader is not None:
         check_bounds(query, reader, text)
     return query
+
+
+def _cheap_every(node: Any) -> Any:
+    """`*` on title/body means every article: Every() reads no postings, Every("body") reads
+    them all (seconds per query)."""
+    from whoosh import query as q
+
+    if isinstance(node, q.Every) and node.fieldname in (None, *DEFAULT_FIELDS):
+        return q.Every()
+    if (
+        isinstance(node, q.Or)
+        and node.subqueries
+        and all(isinstance(sub, q.Every) and sub.fieldname is None for sub in node.subqueries)
+    ):
+        return q.Every()
+    return node
 
 
 def _check_balance(text: str) -> None:

@@ -221,25 +221,39 @@ def highlight_terms(query: Any, reader: Any) -> list[str]:
     return sorted(words)
 
 
-def suggest(searcher: Any, query: Any, text: str) -> str | None:
-    """A corrected query string when some word of the query is in no title or body."""
+_WORD = re.compile(r"(?<![\w:*?\[{])([^\W\d_]{2,})(?![\w:*?])")
+_OPERATORS = {"AND", "OR", "NOT", "TO", "ANDNOT", "ANDMAYBE"}
+
+
+def suggest(searcher: Any, text: str) -> str | None:
+    """The query with each word found in no title or body replaced by the closest indexed word.
+
+    Words are looked up unstemmed in the spelling lists (`spelling=True`), so the suggestion
+    reads "streaming", not the stem "stream". Field names, prefixes and operators are kept.
+    """
     reader = searcher.reader()
-    unknown = False
-    for fieldname, word in query.iter_all_terms(phrases=True):
-        if fieldname in ("title", "body") and not (
-            reader.doc_frequency("title", word) or reader.doc_frequency("body", word)
+    analyzer = searcher.schema["body"].analyzer
+    changed = False
+
+    def fix(match: re.Match[str]) -> str:
+        nonlocal changed
+        word = match.group(1)
+        if word in _OPERATORS:
+            return word
+        stems = [t.text for t in analyzer(word)]
+        if not stems or any(
+            reader.doc_frequency("body", s) or reader.doc_frequency("title", s) for s in stems
         ):
-            unknown = True
-            break
-    if not unknown:
-        return None
-    try:
-        corrected = searcher.correct_query(query, text, prefix=1)
-    except Exception:
-        return None
-    if corrected.query != query and corrected.string.strip() != text.strip():
-        return corrected.string
-    return None
+            return word
+        found = searcher.suggest("body", word.lower(), limit=1, maxdist=2, prefix=1)
+        found = found or searcher.suggest("title", word.lower(), limit=1, maxdist=2, prefix=1)
+        if not found:
+            return word
+        changed = True
+        return found[0]
+
+    corrected = _WORD.sub(fix, text)
+    return corrected if changed and corrected != text else None
 
 
 def search(
@@ -285,7 +299,7 @@ def search(
             ids=[d[0] for d in docs],
             scores=[d[1] for d in docs],
             facets=facet_counts(results) if facets else {},
-            suggestion=suggest(searcher, query, text),
+            suggestion=suggest(searcher, text),
             terms=highlight_terms(query, reader),
         )
 
