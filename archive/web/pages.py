@@ -168,8 +168,10 @@ class Pages:
         )
         try:
             params = search_params(request.args)
-            if params["query"]:  # no words: the form and examples, not an error
+            if params["query"]:
                 result = await self._run_search(params)
+            elif not request.args.get("sort"):  # no words yet: the form offers relevance
+                params["sort"] = "relevance"
         except (BadSearchParameter, bridge.SearchInputError) as exc:
             error, status = str(exc), 400
         except bridge.SearchUnavailable as exc:
