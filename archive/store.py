@@ -262,13 +262,27 @@ class Store:
     def _ensure_story_schema(self) -> None:
         """Versions, signatures and story columns: created on new archives, added to older ones."""
         db = self.db
+        columns = db["articles"].columns_dict
+        tables = set(db.table_names())
+        missing = {"article_versions", "article_minhash", "article_bands"} - tables
+        if missing or not {"syndicated", "story_copies"} <= set(columns):
+            self._create_story_schema(columns, missing)
+        try:
+            threshold = dedup.threshold_setting(self.get_meta(dedup.THRESHOLD_META))
+        except dedup.NearDupSettingError as exc:
+            raise ArchiveError(str(exc)) from None
+        self._near_dups = dedup.NearDuplicates(db, threshold)
+        if self.get_meta(dedup.SCHEME_META) != dedup.SCHEME:
+            self.rebuild_stories()
+
+    def _create_story_schema(self, columns: dict[str, Any], missing: set[str]) -> None:
+        db = self.db
         with db.atomic():
-            columns = db["articles"].columns_dict
             if "syndicated" not in columns:  # 1 when other sites carry the same story
                 db["articles"].add_column("syndicated", int, not_null_default=0)
             if "story_copies" not in columns:  # how many articles the story has, this one included
                 db["articles"].add_column("story_copies", int, not_null_default=1)
-            if "article_versions" not in db.table_names():
+            if "article_versions" in missing:
                 db["article_versions"].create(
                     {
                         "id": int,
@@ -290,13 +304,6 @@ class Store:
                 db["article_versions"].create_index(["article_id", "version"])
                 db["article_versions"].create_index(["content_hash"])
             dedup.ensure_tables(db)
-        try:
-            threshold = dedup.threshold_setting(self.get_meta(dedup.THRESHOLD_META))
-        except dedup.NearDupSettingError as exc:
-            raise ArchiveError(str(exc)) from None
-        self._near_dups = dedup.NearDuplicates(db, threshold)
-        if self.get_meta(dedup.SCHEME_META) != dedup.SCHEME:
-            self.rebuild_stories()
 
     # ------------------------------------------------------------------ runs
     def start_run(self, arguments: list[str]) -> int:
