@@ -89,7 +89,12 @@ def exists(index_dir: Path) -> bool:
     from whoosh import index
 
     recover(index_dir)
-    return Path(index_dir).is_dir() and index.exists_in(str(index_dir))
+    if not Path(index_dir).is_dir():
+        return False
+    try:
+        return index.exists_in(str(index_dir))
+    except Exception:  # a damaged table of contents: it exists, and open_index says it is corrupt
+        return True
 
 
 def open_index(index_dir: Path):  # type: ignore[no-untyped-def]
@@ -98,7 +103,7 @@ def open_index(index_dir: Path):  # type: ignore[no-untyped-def]
 
     index_dir = Path(index_dir)
     recover(index_dir)
-    if not index_dir.is_dir() or not index.exists_in(str(index_dir)):
+    if not exists(index_dir):
         raise IndexMissing(
             f"There is no search index in {index_dir}: run `newsarchive reindex` to build it."
         )
