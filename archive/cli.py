@@ -108,6 +108,12 @@ def ingest(
         int, typer.Option("--batch-size", min=1, help="Articles per transaction.")
     ] = 200,
     json_out: JsonOption = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs", "-j", min=1, help="Extraction processes (default: the number of cores)."
+        ),
+    ] = None,
 ) -> None:
     """Ingest pages into the archive: extract articles, keep the raw input, index them.
 
@@ -120,7 +126,7 @@ def ingest(
     """
     from .ingest_command import run_ingest
 
-    code = run_ingest(ctx, paths, check_format(fmt), site, batch_size, json_out)
+    code = run_ingest(ctx, paths, check_format(fmt), site, batch_size, json_out, jobs=jobs)
     raise typer.Exit(code=code)
 
 

@@ -35,6 +35,7 @@ def run_ingest(
     site: str | None,
     batch_size: int,
     json_out: bool,
+    jobs: int | None = None,
 ) -> int:
     from .cli import archive_dir, fail, print_json
     from .indexing import after_commit_hook, index_dir_for
@@ -96,7 +97,9 @@ def run_ingest(
             seen_inputs.add(container)
             progress.update(task, completed=len(seen_inputs), pages=pages)
 
-    options = IngestOptions(fmt=fmt, site=site, batch_size=batch_size)
+    from .parallel import default_jobs
+
+    options = IngestOptions(fmt=fmt, site=site, batch_size=batch_size, jobs=jobs or default_jobs())
     status = "done"
     total = BatchResult()
     try:

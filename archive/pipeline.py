@@ -24,6 +24,7 @@ class IngestOptions:
     fmt: str = "auto"
     site: str | None = None  # forces site_name on every article of the run
     batch_size: int = BATCH_SIZE
+    jobs: int = 1  # extraction processes; above 1, a pool of forked workers (archive/parallel.py)
 
 
 def extract_one(doc: RawDocument | Failure, site: str | None = None) -> Extracted:
@@ -81,7 +82,14 @@ def ingest(
 ) -> BatchResult:
     """Ingest `inputs` into `store`; returns the totals. Each batch is committed before the next."""
     total = BatchResult()
-    extracted = (extract_one(doc, options.site) for doc in iter_documents(inputs, options.fmt))
+    docs = iter_documents(inputs, options.fmt)
+    if options.jobs > 1:
+        from .parallel import extract_parallel
+
+        archive_dir = store.path.parent if store.path else None
+        extracted = extract_parallel(docs, extract_one, options.site, options.jobs, archive_dir)
+    else:
+        extracted = (extract_one(doc, options.site) for doc in docs)
 
     def observed() -> Iterator[Extracted]:
         for item in extracted:
@@ -89,9 +97,12 @@ def ingest(
                 on_item(item)
             yield item
 
-    for batch in batched(observed(), options.batch_size):
-        result = store.write_batch(batch, run_id)
-        merge(total, result)
-        if after_commit:
-            after_commit(store, result)
+    try:
+        for batch in batched(observed(), options.batch_size):
+            result = store.write_batch(batch, run_id)
+            merge(total, result)
+            if after_commit:
+                after_commit(store, result)
+    finally:
+        extracted.close()  # stops the worker pool at once, on success as on error
     return total

@@ -236,10 +236,17 @@ def baseline_whoosh(rows_from: Path, work: Path) -> dict:
     rows = read_rows(rows_from)
     folder = work / "whoosh"
     folder.mkdir()
+    from index import schema as module
+
+    def to_document(i: int, row: dict) -> dict:
+        if hasattr(module, "document"):  # the project's own row → document mapping
+            return module.document({**row, "id": i + 1, "site": row["site_name"]})
+        return whoosh_document(schema, i, row)
+
     ix = windex.create_in(folder, schema)
     writer = ix.writer()
     for i, row in enumerate(rows):
-        writer.add_document(**whoosh_document(schema, i, row))
+        writer.add_document(**to_document(i, row))
     before_commit = time.perf_counter()
     writer.commit()
     ix.close()

@@ -1,0 +1,181 @@
+"""Extraction in a pool of forked worker processes, feeding the single archive writer in order.
+
+Why: extraction (lxml, trafilatura, the text-dump scorer) is CPU-bound Python while SQLite and
+Whoosh take one writer; on N cores, N extractors keep that writer fed. Memory stays flat: at
+most `jobs * CHUNKS_PER_JOB` chunks are out at any time, whatever the size of the input.
+Results come back in input order, failures included, exactly as the serial path gives them.
+
+Workers only extract. They take no lock, close the archive files they inherited from the
+parent at fork, ignore Ctrl-C (the parent handles it) and are killed by the kernel when the
+parent dies (PR_SET_PDEATHSIG), so a kill -9 of the parent leaves no process holding anything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from itertools import chain, islice
+from pathlib import Path
+
+from ingest.model import Article, Failure, RawDocument
+
+from .store import Extracted
+
+CHUNK = 8  # documents per task: big enough to amortize pickling, small enough to balance load
+CHUNKS_PER_JOB = 3  # tasks in flight per worker: keeps every worker busy while the writer commits
+MIN_PARALLEL_DOCS = (
+    48  # smaller inputs are extracted in-process: forking would cost more than it saves
+)
+
+Extractor = Callable[[RawDocument | Failure, str | None], Extracted]
+Outcome = tuple[Article | None, Failure | None]
+
+
+def default_jobs() -> int:
+    """The number of cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask the kernel to SIGKILL this worker when its parent dies (Linux), then check the race."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _close_inherited(protected: str | None) -> None:
+    """Close file descriptors of the archive folder inherited at fork: a worker must hold none.
+
+    An flock (Whoosh's write lock) belongs to the open file, shared across fork: a worker
+    keeping the descriptor would keep the lock after the parent died.
+    """
+    if not protected or not os.path.isdir("/proc/self/fd"):
+        return
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{name}")
+        except OSError:
+            continue
+        if target == protected or target.startswith(protected + os.sep):
+            with contextlib.suppress(OSError):
+                os.close(int(name))
+
+
+def _init_worker(parent: int, protected: str | None) -> None:
+    _die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _close_inherited(protected)
+
+
+def _extract_chunk(
+    extractor: Extractor, docs: list[RawDocument], site: str | None
+) -> list[Outcome]:
+    """Run in a worker: extract each document; the raw bytes stay in the parent."""
+    outcomes: list[Outcome] = []
+    for doc in docs:
+        item = extractor(doc, site)
+        if item.failure is not None:
+            item.failure.data = None  # the parent still has the bytes: do not ship them back
+        outcomes.append((item.article, item.failure))
+    return outcomes
+
+
+def _rejoin(
+    chunk: list[RawDocument | Failure],
+    outcomes: list[Outcome],
+    extractor: Extractor,
+    site: str | None,
+) -> Iterator[Extracted]:
+    """The chunk in order: reader failures pass through, pages take their worker's outcome."""
+    results = iter(outcomes)
+    for doc in chunk:
+        if not isinstance(doc, RawDocument):
+            yield extractor(doc, site)
+            continue
+        article, failure = next(results)
+        if failure is not None:
+            failure.data = doc.data
+        yield Extracted(raw=doc, article=article, failure=failure)
+
+
+def _chunks(items: Iterator[RawDocument | Failure]) -> Iterator[list[RawDocument | Failure]]:
+    while chunk := list(islice(items, CHUNK)):
+        yield chunk
+
+
+def extract_parallel(
+    docs: Iterable[RawDocument | Failure],
+    extractor: Extractor,
+    site: str | None,
+    jobs: int,
+    protected: Path | None = None,
+) -> Iterator[Extracted]:
+    """`extractor` over `docs` in `jobs` forked workers; results in input order.
+
+    `protected` is the archive folder: workers close whatever they inherited inside it. Reader
+    failures skip the pool. If the pool breaks (a worker killed, say by the OOM killer), the
+    rest of the run is extracted in this process, as with one job.
+    """
+    stream = iter(docs)
+    head = list(islice(stream, MIN_PARALLEL_DOCS))
+    if jobs <= 1 or len(head) < MIN_PARALLEL_DOCS:
+        for doc in head:
+            yield extractor(doc, site)
+        yield from (extractor(doc, site) for doc in stream)
+        return
+
+    import multiprocessing
+
+    pool = ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_init_worker,
+        initargs=(os.getpid(), str(protected.resolve()) if protected else None),
+    )
+    pending: deque[tuple[list[RawDocument | Failure], Future[list[Outcome]] | None]] = deque()
+    broken = False
+
+    def collect(
+        chunk: list[RawDocument | Failure], future: Future[list[Outcome]] | None
+    ) -> Iterator[Extracted]:
+        nonlocal broken
+        if future is not None and not broken:
+            try:
+                outcomes = future.result()
+            except BrokenProcessPool:
+                broken = True  # a worker died: this chunk and the rest are extracted here
+            else:
+                yield from _rejoin(chunk, outcomes, extractor, site)
+                return
+        for doc in chunk:
+            yield extractor(doc, site)
+
+    try:
+        for chunk in _chunks(chain(head, stream)):
+            pages = [d for d in chunk if isinstance(d, RawDocument)]
+            future = None
+            if pages and not broken:
+                try:
+                    future = pool.submit(_extract_chunk, extractor, pages, site)
+                except BrokenProcessPool:
+                    broken = True
+            pending.append((chunk, future))
+            while len(pending) >= jobs * CHUNKS_PER_JOB:
+                yield from collect(*pending.popleft())
+        while pending:
+            yield from collect(*pending.popleft())
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
