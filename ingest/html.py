@@ -39,7 +39,26 @@ def parse_html(text: str, origin: str) -> HtmlElement:
         raise MalformedInput(f"{origin}: the HTML could not be parsed ({exc}).") from exc
     if tree is None:
         raise NoArticle(f"{origin}: the page holds no HTML elements.")
+    _check_parse_limits(parser, origin)
     return tree
+
+
+def _check_parse_limits(parser: etree.HTMLParser, origin: str) -> None:
+    """Refuse a page libxml2 stopped reading: even with `huge_tree` it drops everything past
+    element depth 2048 and reports it only in the parser's error log (TRAPS.md)."""
+    for entry in parser.error_log:
+        if entry.level >= etree.ErrorLevels.FATAL:
+            if entry.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT:
+                raise IngestError(
+                    f"{origin}: the HTML nests elements deeper than the parser can follow "
+                    f"(line {entry.line}), so text past that point would be lost; "
+                    "flatten the page or save it as text.",
+                    reason="too_deep",
+                )
+            raise MalformedInput(
+                f"{origin}: the HTML parser stopped at line {entry.line} ({entry.message}), "
+                "so the rest of the page would be lost; repair or re-save the page."
+            )
 
 
 def extract_html(raw: RawDocument) -> Article:

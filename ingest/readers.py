@@ -7,7 +7,6 @@ article; failures are yielded as `Failure` so one bad file never stops a batch.
 from __future__ import annotations
 
 import glob
-import gzip
 import os
 import sys
 import zlib
@@ -74,7 +73,9 @@ def _gunzip(raw: bytes, source: str, max_bytes: int) -> bytes:
         if len(out) > max_bytes:
             raise TooLarge(f"{source}: decompresses to more than {max_bytes // 2**20} MB; split it into smaller files.")
         if not decomp.eof:
-            raise IngestError(f"{source}: the gzip file is truncated; download or copy it again.", reason="truncated")
+            raise TruncatedGzip(
+                f"{source}: the gzip file is truncated; download or copy it again.", bytes(out)
+            )
         data = decomp.unused_data
         if data and data[:2] != b"\x1f\x8b":
             break  # trailing garbage after the last member, as gzip(1) tolerates
@@ -121,6 +122,9 @@ def iter_documents(inputs: Iterable[str], fmt: str = "auto") -> Iterator[RawDocu
         origin = "<stdin>" if source == "-" else source
         try:
             data = read_bytes(source)
+        except TruncatedGzip as exc:
+            yield from _salvage(origin, exc, fmt)
+            continue
         except IngestError as exc:
             yield Failure(origin, exc.reason, str(exc))
             continue
@@ -129,6 +133,50 @@ def iter_documents(inputs: Iterable[str], fmt: str = "auto") -> Iterator[RawDocu
             continue
         kind = fmt if fmt != "auto" else detect_format(origin, data[:4096])
         yield from _split_container(origin, data, kind)
+
+
+class TruncatedGzip(IngestError):
+    """A gzip stream that ends early; `partial` holds what decompressed before the cut."""
+
+    reason = "truncated"
+
+    def __init__(self, message: str, partial: bytes) -> None:
+        super().__init__(message)
+        self.partial = partial
+
+
+def _salvage(origin: str, exc: TruncatedGzip, fmt: str) -> Iterator[RawDocument | Failure]:
+    """The complete records of a truncated container, then one Failure for the cut.
+
+    A `.jsonl.gz` or `.warc.gz` cut short still holds whole records before the cut: losing
+    them with the tail would make a bad copy cost a whole export. A single page is refused.
+    """
+    kind = fmt if fmt != "auto" else detect_format(origin, exc.partial[:4096])
+    if kind not in ("jsonl", "warc") or not exc.partial.strip():
+        yield Failure(origin, exc.reason, str(exc))
+        return
+    data = exc.partial
+    if kind == "jsonl":
+        data = data[: data.rfind(b"\n") + 1]  # the cut line is reported below, not parsed
+    held: RawDocument | Failure | None = None
+    count = 0
+    for item in _split_container(origin, data, kind) if data.strip() else ():
+        if held is not None:
+            yield held
+        held = item
+        count += 1
+    cut_line = data.count(b"\n") + 1
+    where = f"{origin}#{count + 1}" if kind == "warc" else f"{origin}:{cut_line}"
+    if isinstance(held, Failure) and held.reason in ("truncated", "malformed") and kind == "warc":
+        where, held = held.origin, None  # the WARC reader already found the cut record
+    if held is not None:
+        yield held
+    yield Failure(
+        where,
+        "truncated",
+        f"{origin}: the gzip file is truncated; the {count} complete record(s) before the cut "
+        "were kept; download or copy the file again to get the rest.",
+    )
 
 
 def _split_container(origin: str, data: bytes, kind: str) -> Iterator[RawDocument | Failure]:

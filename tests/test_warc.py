@@ -102,9 +102,10 @@ def test_truncated_gzip_warc_keeps_complete_records(tmp_path):
     assert isinstance(out[0], RawDocument) and out[0].url == "https://example.com/0"
     assert [type(o).__name__ for o in out[1:]] == ["Failure"]
     assert out[1].reason == "truncated"
-    # through the readers, a cut .gz file is refused as a whole with a clear reason
+    # through the readers too: the whole records are kept, the cut one is one Failure
     path.write_bytes(data[: len(data) - 2000])
-    (failure,) = list(iter_documents([str(path)]))
+    page, failure = list(iter_documents([str(path)]))
+    assert isinstance(page, RawDocument) and page.url == "https://example.com/0"
     assert isinstance(failure, Failure) and failure.reason == "truncated"
 
 
