@@ -287,9 +287,9 @@ def search(
         if allowed is not None and not allowed:
             kwargs["filter"] = {-1}  # an empty set reads as "no filter" to Whoosh
         results = searcher.search(query, **kwargs)
-        if facets or sortedby or all_hits:
-            total = results.scored_length()  # these collectors see every hit
-        else:
+        if all_hits or (facets and not sortedby):
+            total = results.scored_length()  # an unlimited collector: it kept every hit
+        else:  # a top-N or sorting collector's own count is not to be trusted (TRAPS.md)
             total = exact_count(searcher, query, allowed)
         start = 0 if all_hits else limit * (page - 1)
         stop = None if all_hits else start + limit
