@@ -491,22 +491,21 @@ def main(argv: list[str] | None = None) -> int:
     counts = sorted(set(args.count or [10000]))
     skip = {s for s in args.skip.split(",") if s}
     results: list[dict] = []
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    OUT.mkdir(parents=True, exist_ok=True)
     for fmt in formats:
         for count in counts:
             results.extend(bench_size(fmt, count, args.seed, args.data, args.ingest_arg, skip))
-    grown = growth(results)
-    print_table(results, grown)
-    OUT.mkdir(parents=True, exist_ok=True)
-    report = {
-        "label": args.label,
-        "environment": environment(),
-        "argv": sys.argv[1:],
-        "results": results,
-        "growth": grown,
-    }
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    for path in (OUT / f"ingest-{stamp}.json", OUT / "ingest-latest.json"):
-        path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+            report = {
+                "label": args.label,
+                "environment": environment(),
+                "argv": sys.argv[1:],
+                "results": results,
+                "growth": growth(results),
+            }
+            for path in (OUT / f"ingest-{stamp}.json", OUT / "ingest-latest.json"):
+                path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")  # as we go
+    print_table(results, growth(results))
     print(f"\nSaved {OUT / f'ingest-{stamp}.json'}", file=sys.stderr)
     return 0
 
