@@ -155,7 +155,7 @@ def parse_date(
     del languages  # all month tables are small enough to always try
     if not text or not isinstance(text, str):
         return None
-    text = unicodedata.normalize("NFKC", text[:2000])
+    text = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text[:2000]))
     # glued renderings ("JonesAugust 1, 2025No Comments") hide word boundaries: restore them
     text = _GLUE_CASE.sub(" ", text)
     text = _GLUE_DIGIT.sub(" ", text)
@@ -291,7 +291,7 @@ _WIRES = {
 
 def clean_author(name: str) -> str | None:
     """One person's display name from a raw byline fragment, or None when it is not a name."""
-    if not isinstance(name, str):
+    if not isinstance(name, str) or len(name) > 300:  # no name is that long; bounds regex work
         return None
     text = unicodedata.normalize("NFKC", name).replace("\u00a0", " ")
     text = _EMAIL.sub(" ", text)
@@ -356,7 +356,7 @@ def split_authors(text: str) -> list[str]:
     """
     if not isinstance(text, str) or not text.strip():
         return []
-    text = unicodedata.normalize("NFKC", text).replace("\u00a0", " ").strip()
+    text = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text[:1000])).strip()
     glued = _GLUED_BY.search(text)
     if glued:  # "Robert JonesBy Robert Jones...": the part after the glued "By" is the byline
         text = "By " + text[glued.end() :]

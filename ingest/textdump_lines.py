@@ -371,6 +371,12 @@ def _social_row(words: list[str]) -> bool:
     return len(lower) >= 2 and sum(w in _SOCIAL for w in lower) >= 0.8 * len(lower)
 
 
+_DASH_LEAD = re.compile(r"^\s*[–—-]\s*\w")
+_COPYRIGHT_LEAD = re.compile(r"^(?:©|copyright\b|\(c\)\s*\d{4})", re.IGNORECASE)
+_DIGIT = re.compile(r"\d")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000]{2,}")
+
+
 def norm_key(text: str) -> str:
     """A line's identity for repeat detection: case, quotes, punctuation and spacing folded."""
     text = unicodedata.normalize("NFKC", text).casefold()
@@ -396,16 +402,17 @@ class Line:
 
 
 def make_line(index: int, raw: str) -> Line:
-    stripped = raw.strip()
+    # runs of spaces carry nothing in a rendering, and would make regexes quadratic
+    stripped = _SPACES.sub(" ", raw.strip())
     bullet_match = BULLET.match(raw)
-    bullet = (bool(bullet_match) and not re.match(r"^\s*[–—-]\s*\w", raw)) or stripped.startswith(
+    bullet = (bool(bullet_match) and not _DASH_LEAD.match(raw)) or stripped.startswith(
         ("•", "☆", "□", "○")
     )
     text = BULLET.sub("", stripped, count=1).strip() if bullet else stripped
     words = _WORD.findall(text)
     cjk = len(_CJK.findall(text))
-    lower = [w.lower() for w in words]
-    stops = sum(1 for w in lower if w in STOPWORDS)
+    stops = sum(1 for w in _WORD.findall(text.lower()) if w in STOPWORDS)
+    length = len(text)
     nwords = len(words) + (cjk // 2 if cjk else 0)
     short = len(text) <= 120
     return Line(
@@ -424,10 +431,10 @@ def make_line(index: int, raw: str) -> Line:
                 BOILERPLATE_LINE.match(text) or BOILERPLATE_START.match(text) or _social_row(words)
             )
         )
-        or (len(text) < 200 and bool(BOILERPLATE_ANYWHERE.search(text)))
-        or bool(re.match(r"^(?:©|copyright\b|\(c\)\s*\d{4})", text, re.IGNORECASE)),
-        credit=bool(CREDIT.search(text)) and len(text) < 600,
-        date_only=len(text) < 70 and bool(DATE_ONLY.match(text)) and any(c.isdigit() for c in text),
+        or (length < 200 and bool(BOILERPLATE_ANYWHERE.search(text)))
+        or bool(_COPYRIGHT_LEAD.match(text)),
+        credit=length < 600 and bool(CREDIT.search(text)),
+        date_only=length < 70 and bool(_DIGIT.search(text)) and bool(DATE_ONLY.match(text)),
     )
 
 

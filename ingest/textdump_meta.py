@@ -55,7 +55,7 @@ def find_title(lines: list[Line], start: int, keys_text: str) -> int | None:
             continue
         if _BYLINE.match(text) or _GLUED_BYLINE.search(text) or text.count("|") >= 2 or "@" in text:
             continue
-        if any(c.isdigit() for c in text) and parse_date(text):
+        if bool(_ANY_DIGIT.search(text)) and parse_date(text):
             continue
         score = -0.08 * (abs(start - pos) - chrome)
         if pos >= start and (line.sentence_end or line.chars > 150):
@@ -113,7 +113,7 @@ def _byline_or_date(nxt: Line) -> bool:
         return True
     if _TIME.search(text) and len(text) < 60:
         return True
-    return len(text) < 100 and any(c.isdigit() for c in text) and parse_date(text) is not None
+    return len(text) < 100 and bool(_ANY_DIGIT.search(text)) and parse_date(text) is not None
 
 
 def _has_cjk(text: str) -> bool:
@@ -156,6 +156,8 @@ _INNER_BY = re.compile(
 def find_bare_author(zone: list[Line], title_key: str | None) -> list[str]:
     """A line that is only a person's name, close under the headline (no "By" on some sites)."""
     for line in zone[:8]:
+        if len(line.text) > 200:
+            continue
         text = _NAME_HEAD.split(line.text, maxsplit=1)[0].strip(" ,;")
         text = _GLUED_TAIL_WORDS.sub("", text)
         if line.key == title_key or line.boiler or line.bullet:
@@ -169,7 +171,7 @@ def find_bare_author(zone: list[Line], title_key: str | None) -> list[str]:
 
 def is_person_name(text: str) -> bool:
     """ "Sarah E. Needleman", "Marcus De Guzman": capitalised words, initials, particles; no label words."""
-    if len(text) >= 40 or not _NAME.match(text) or any(c.isdigit() for c in text):
+    if len(text) >= 40 or not _NAME.match(text) or bool(_ANY_DIGIT.search(text)):
         return False
     words = [w.lower() for w in re.findall(r"\w+", text)]
     particles = {"de", "da", "van", "von", "del", "la", "le", "bin", "al"}
@@ -291,7 +293,7 @@ def find_published(
             if found:
                 return found
     dated = [
-        line for line in everything if len(line.text) < 300 and any(c.isdigit() for c in line.text)
+        line for line in everything if len(line.text) < 300 and bool(_ANY_DIGIT.search(line.text))
     ]
     for line in dated:
         found = parse_date(line.text)
@@ -304,7 +306,7 @@ def _page_reference(lines: list[Line]) -> str | None:
     """The latest date written on the page (or its copyright year's end): "3 hours ago" context."""
     latest = None
     for line in lines:
-        if len(line.text) < 200 and any(c.isdigit() for c in line.text):
+        if len(line.text) < 200 and _HAS_YEAR.search(line.text):
             found = parse_date(line.text)
             if found and (latest is None or found > latest):
                 latest = found
@@ -315,6 +317,8 @@ def _page_reference(lines: list[Line]) -> str | None:
     return latest
 
 
+_ANY_DIGIT = re.compile(r"\d")
+_HAS_YEAR = re.compile(r"(?:19|20)\d\d|\d/\d{1,2}/\d\d|\d[年년]")
 _COPYRIGHT_YEAR = re.compile(
     r"(?:©|copyright)\s*(?:\d{4}\s*[-–]\s*)?((?:19|20)\d\d)", re.IGNORECASE
 )
@@ -327,8 +331,12 @@ def find_category(
     stop = title_pos if title_pos is not None else len(lines)
     for pos in range(stop - 1, max(-1, stop - 45), -1):
         line = lines[pos]
-        parts = [p for p in _BREADCRUMB_SEP.split(line.text) if p.strip()]
-        if len(parts) >= 2 and _HOME.match(parts[0].strip()) and len(line.text) < 300:
+        parts = (
+            [p for p in _BREADCRUMB_SEP.split(line.text) if p.strip()]
+            if len(line.text) < 300
+            else []
+        )
+        if len(parts) >= 2 and _HOME.match(parts[0].strip()):
             items = [p.strip() for p in parts[1:] if norm_key(p) != title_key]
             if items and len(items[-1]) <= 40:
                 return items[-1]
@@ -350,7 +358,7 @@ def find_category(
                 and not line.bullet
                 and not line.date_only
                 and norm_key(text).replace(" ", "") != site_key
-                and not any(c.isdigit() for c in text)
+                and not bool(_ANY_DIGIT.search(text))
                 and not text.endswith((".", ":"))
             ):
                 return text
@@ -387,7 +395,7 @@ def find_site_name(lines: list[Line], header_end: int) -> str | None:
             if key.replace(" ", "") == holder_key:
                 return text
     repeated = [
-        (n, key) for key, n in counts.items() if key in logos and not any(c.isdigit() for c in key)
+        (n, key) for key, n in counts.items() if key in logos and not bool(_ANY_DIGIT.search(key))
     ]
     if repeated:
         return first[max(repeated)[1]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -179,6 +180,27 @@ def test_any_text_gives_an_article_or_an_ingest_error(text: str) -> None:
     except IngestError:
         return
     assert isinstance(article.body, str)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x" + " " * 100_000 + "y",
+        "By x" + "\t \t" * 30_000 + "y",
+        "(" + "Photo " * 20_000,
+        "a." * 30_000,
+        "Home » " * 5_000,
+        "Ann, " * 20_000,
+    ],
+)
+def test_pathological_lines_stay_fast(text: str) -> None:
+    """Long runs that make naive regexes quadratic must not stall a batch."""
+    import time
+
+    started = time.perf_counter()
+    with contextlib.suppress(IngestError):
+        extract_text(text)
+    assert time.perf_counter() - started < 2.0
 
 
 @pytest.mark.slow
