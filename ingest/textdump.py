@@ -215,8 +215,8 @@ def cut_tail(lines: list[Line], start: int, end: int) -> int:
     """End the body before a comments / related-stories / tags row once the article is under way.
 
     Comment threads and teaser lists score like prose line by line; the row that opens
-    them does not. A row met before most of the article (an inline "More from UK" list)
-    is left alone.
+    them does not. A lone row met before most of the article (an inline "More from UK"
+    list) is left alone; a cluster of them ends it earlier.
     """
     total = sum(max(line.score, 0.0) for line in lines[start : end + 1])
     mass = 0.0
@@ -224,13 +224,21 @@ def cut_tail(lines: list[Line], start: int, end: int) -> int:
         line = lines[pos]
         if (
             pos > start
-            and line.chars < 80
-            and END_OF_ARTICLE.match(line.text)
-            and mass >= 0.4 * total
+            and _end_row(line)
+            and (mass >= 0.4 * total or (mass >= 0.15 * total and _end_cluster(lines, pos)))
         ):
             return pos - 1
         mass += max(line.score, 0.0)
     return end
+
+
+def _end_row(line: Line) -> bool:
+    return line.chars < 80 and bool(END_OF_ARTICLE.match(line.text))
+
+
+def _end_cluster(lines: list[Line], pos: int) -> bool:
+    """Two end rows close together ("Related Roundup", "Tag: ...", "[ 167 comments ]") close the article."""
+    return any(_end_row(line) for line in lines[pos + 1 : pos + 7])
 
 
 def extend_region(lines: list[Line], start: int, end: int) -> tuple[int, int]:
