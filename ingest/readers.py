@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import sys
 import zlib
 from collections.abc import Iterable, Iterator
@@ -86,6 +87,14 @@ def _strip_gz(name: str) -> str:
     return name[:-3] if name.lower().endswith(".gz") else name
 
 
+_JSON_START = re.compile(rb'^(\{\s*("|\})|\[\s*(\{|\[|"|\]|-?\d|true|false|null))')
+
+
+def _looks_like_json(sniff: bytes) -> bool:
+    """An object or array opening, not a text dump that starts with `[site-logo]`."""
+    return bool(_JSON_START.match(sniff))
+
+
 def detect_format(name: str, head: bytes) -> str:
     """The reader for a file: its content decides first, its name breaks ties."""
     lower = _strip_gz(name).lower()
@@ -96,7 +105,7 @@ def detect_format(name: str, head: bytes) -> str:
     if low.startswith(b"<?xml") or low.startswith(b"<rss") or low.startswith(b"<feed"):
         if b"<rss" in low or b"<feed" in low or b"<rdf:rdf" in low:
             return "feed"
-    if sniff[:1] in (b"{", b"["):
+    if _looks_like_json(sniff):
         return "jsonl"
     if low.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<!--", b"<meta", b"<div", b"<p")) or (
         b"<html" in low[:1024]

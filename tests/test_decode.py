@@ -60,3 +60,11 @@ def test_wide_encodings_are_not_mistaken_for_binary(encoding):
 
     data = strip_bom(("<html><body><p>" + TEXT * 20 + "</p></body></html>").encode(encoding))[0]
     assert not looks_binary(data)
+
+
+def test_a_text_dump_opening_with_a_bracketed_logo_is_not_json():
+    from ingest.readers import detect_format
+
+    assert detect_format("page.txt", b"[site-logo]\nNews\n  \xe2\x80\xa2 Home\n") == "text"
+    assert detect_format("export", b'[{"title": "x"}]') == "jsonl"
+    assert detect_format("export", b'{"title": "x"}\n{"title": "y"}\n') == "jsonl"
