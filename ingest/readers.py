@@ -52,12 +52,16 @@ def read_bytes(source: str, max_bytes: int = MAX_BYTES) -> bytes:
         raw = sys.stdin.buffer.read(max_bytes + 1)
     else:
         if os.path.getsize(source) > max_bytes:
-            raise TooLarge(f"{source}: larger than {max_bytes // 2**20} MB; split it into smaller files.")
+            raise TooLarge(
+                f"{source}: larger than {max_bytes // 2**20} MB; split it into smaller files."
+            )
         raw = Path(source).read_bytes()
     if raw[:2] == b"\x1f\x8b":
         raw = _gunzip(raw, source, max_bytes)
     if len(raw) > max_bytes:
-        raise TooLarge(f"{source}: larger than {max_bytes // 2**20} MB; split it into smaller files.")
+        raise TooLarge(
+            f"{source}: larger than {max_bytes // 2**20} MB; split it into smaller files."
+        )
     return raw
 
 
@@ -70,9 +74,13 @@ def _gunzip(raw: bytes, source: str, max_bytes: int) -> bytes:
         try:
             out += decomp.decompress(data, max_bytes + 1 - len(out))
         except zlib.error as exc:
-            raise IngestError(f"{source}: the gzip data is corrupt ({exc}).", reason="malformed") from exc
+            raise IngestError(
+                f"{source}: the gzip data is corrupt ({exc}).", reason="malformed"
+            ) from exc
         if len(out) > max_bytes:
-            raise TooLarge(f"{source}: decompresses to more than {max_bytes // 2**20} MB; split it into smaller files.")
+            raise TooLarge(
+                f"{source}: decompresses to more than {max_bytes // 2**20} MB; split it into smaller files."
+            )
         if not decomp.eof:
             raise TruncatedGzip(
                 f"{source}: the gzip file is truncated; download or copy it again.", bytes(out)
@@ -102,14 +110,15 @@ def detect_format(name: str, head: bytes) -> str:
     low = sniff.lower()
     if sniff.startswith(b"WARC/"):
         return "warc"
-    if low.startswith(b"<?xml") or low.startswith(b"<rss") or low.startswith(b"<feed"):
-        if b"<rss" in low or b"<feed" in low or b"<rdf:rdf" in low:
-            return "feed"
+    if low.startswith((b"<?xml", b"<rss", b"<feed")) and (
+        b"<rss" in low or b"<feed" in low or b"<rdf:rdf" in low
+    ):
+        return "feed"
     if _looks_like_json(sniff):
         return "jsonl"
-    if low.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<!--", b"<meta", b"<div", b"<p")) or (
-        b"<html" in low[:1024]
-    ):
+    if low.startswith(
+        (b"<!doctype html", b"<html", b"<head", b"<body", b"<!--", b"<meta", b"<div", b"<p")
+    ) or (b"<html" in low[:1024]):
         return "html"
     if lower.endswith((".html", ".htm", ".xhtml")):
         return "html"
@@ -138,7 +147,9 @@ def iter_documents(inputs: Iterable[str], fmt: str = "auto") -> Iterator[RawDocu
             yield Failure(origin, exc.reason, str(exc))
             continue
         except OSError as exc:
-            yield Failure(origin, "unreadable", f"{origin}: cannot be read ({exc.strerror or exc}).")
+            yield Failure(
+                origin, "unreadable", f"{origin}: cannot be read ({exc.strerror or exc})."
+            )
             continue
         kind = fmt if fmt != "auto" else detect_format(origin, data[:4096])
         yield from _split_container(origin, data, kind)
@@ -204,4 +215,9 @@ def _split_container(origin: str, data: bytes, kind: str) -> Iterator[RawDocumen
 
         yield from iter_feed_entries(origin, data)
     else:
-        yield Failure(origin, "unsupported", f"{origin}: unknown format {kind!r}; use one of {', '.join(FORMATS)}.", data)
+        yield Failure(
+            origin,
+            "unsupported",
+            f"{origin}: unknown format {kind!r}; use one of {', '.join(FORMATS)}.",
+            data,
+        )
