@@ -70,8 +70,12 @@ def page_lines(text: str) -> list[Line]:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ").replace("\x00", "")
     lines = [make_line(i, raw.rstrip()) for i, raw in enumerate(text.split("\n")) if raw.strip()]
     counts = Counter(line.key for line in lines if line.key)
-    for line in lines:
+    for pos, line in enumerate(lines):
         line.repeats = counts.get(line.key, 1)
+        if line.repeats > 1 and line.chars < 200:
+            # a teaser card prints its headline twice in a row; article text never does
+            near = lines[max(0, pos - 2) : pos] + lines[pos + 1 : pos + 3]
+            line.twin = any(other.key == line.key for other in near)
     return lines
 
 
@@ -160,7 +164,7 @@ def _extract(text: str, boilerplate: frozenset[str]) -> Article:
 
     after = lines[body_end + 1 : body_end + 30]
     before = lines[max(0, zone_from - 30) : zone_from]
-    near_body = lines[max(0, body_start - 15) : body_start + 3]
+    near_body = lines[max(0, body_start - 25) : body_start + 3]
     names = find_authors(zone + extra_byline + near_body, title_key)
     if not names and title_pos is not None:
         names = find_bare_author(lines[title_pos + 1 : max(body_start, title_pos + 1)], title_key)

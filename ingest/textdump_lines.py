@@ -303,7 +303,7 @@ END_OF_ARTICLE = re.compile(
     r"^(?:you (?:may|might) (?:also )?(?:like|enjoy|be interested in)|more (?:stories|articles|news) (?:from|like|on)|"
     r"recommended (?:for you|stories|articles|reading)|read next|up next|most (?:read|popular|viewed)|"
     r"about the author|more from|tags?\s*:|tagged\s*:|filed (?:under|to)\s*:|topics\s*:|"
-    r"sponsored (?:content|stories|links)|promoted stories|around the web|trending now|"
+    r"want more stories|more stories like this|sponsored (?:content|stories|links)|promoted stories|around the web|trending now|"
     r"artigos relacionados|notícias relacionadas|artículos relacionados|noticias relacionadas|"
     r"articles similaires|à lire aussi|ähnliche artikel|das könnte sie auch interessieren|"
     r"articoli correlati|potrebbe interessarti|berita terkait|artikel terkait|похожие (?:статьи|новости))",
@@ -398,6 +398,7 @@ class Line:
     credit: bool
     date_only: bool
     repeats: int = 1  # how often the normalized line occurs on the page
+    twin: bool = False  # the same short line again within two lines (teaser cards, logos)
     score: float = 0.0
 
 
@@ -461,7 +462,7 @@ def score_line(line: Line, *, template: bool = False) -> float:
     if line.bullet:
         score -= 1.0 if line.chars < 80 or not line.sentence_end else 0.2
     if line.repeats > 1:
-        score -= 1.5
+        score -= 2.5 if line.twin else 1.5
     if "|" in line.text and line.text.count("|") >= 2:
         score -= 2.0
     if line.credit:

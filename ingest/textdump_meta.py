@@ -160,7 +160,7 @@ def find_bare_author(zone: list[Line], title_key: str | None) -> list[str]:
             continue
         text = _NAME_HEAD.split(line.text, maxsplit=1)[0].strip(" ,;")
         text = _GLUED_TAIL_WORDS.sub("", text)
-        if line.key == title_key or line.boiler or line.bullet:
+        if line.key == title_key or line.boiler or line.bullet or line.twin:
             continue
         if is_person_name(text):
             names = split_authors(text)
