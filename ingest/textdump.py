@@ -15,7 +15,7 @@ from collections import Counter
 from .decode import decode_bytes
 from .errors import IngestError, TooLarge
 from .model import Article, RawDocument
-from .normalize import find_dateline
+from .normalize import find_dateline, parse_date
 from .textdump_lines import END_OF_ARTICLE, Line, make_line, norm_key, score_line
 from .textdump_meta import (
     _BYLINE,
@@ -101,6 +101,9 @@ def _extract(text: str, boilerplate: frozenset[str]) -> Article:
     title_key = lines[title_pos].key if title_pos is not None else None
     if title_pos is not None:
         article.title = _clean_title(lines[title_pos].text)
+        if start is not None and end is not None and start <= title_pos < end:
+            # the headline opened the region: the body starts under it and its byline rows
+            start = skip_head(lines, title_pos + 1, end)
 
     body_start = start if start is not None else len(lines)
     body_end = end if end is not None else len(lines) - 1
@@ -206,13 +209,25 @@ def skip_head(lines: list[Line], start: int, end: int) -> int:
     cut = None
     for pos in range(start, limit):
         line = lines[pos]
-        if _is_byline(line) or (line.date_only and pos < end):
+        if _is_byline(line) or (pos < end and _stamp_row(line)):
             cut = pos
     if cut is None:
         return start
     kept = sum(max(line.score, 0) for line in lines[cut + 1 : end + 1])
     dropped = sum(max(line.score, 0) for line in lines[start:cut])
     return cut + 1 if kept > 2 * dropped else start
+
+
+def _stamp_row(line: Line) -> bool:
+    """A short row that carries the publication date ("LinkNaija October 06, 2018")."""
+    if line.date_only:
+        return True
+    return (
+        line.chars < 80
+        and line.words <= 8
+        and not line.sentence_end
+        and parse_date(line.text) is not None
+    )
 
 
 def cut_tail(lines: list[Line], start: int, end: int) -> int:

@@ -285,7 +285,9 @@ def find_published(
     read against the page's own latest date; far from it, only full dates count.
     """
     reference = _page_reference(everything)
-    for group, near in ((zone, True), (after[:6], True), (before[::-1], False), (after, False)):
+    unique = [line for line in zone if line.repeats == 1]  # a related list's dates repeat
+    groups = ((unique, True), (zone, True), (after[:6], True), (before[::-1], False), (after, False))
+    for group, near in groups:
         for line in group:
             if len(line.text) > 160 or line.credit:  # captions carry the photo's date
                 continue
