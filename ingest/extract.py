@@ -7,6 +7,8 @@ from .errors import EmptyInput, IngestError, NoArticle, UnsupportedInput
 from .language import detect_language
 from .model import Article, RawDocument
 
+MIN_UNTITLED_WORDS = 8
+
 
 def extract(raw: RawDocument) -> Article:
     """Normalize one page into an Article, or raise an IngestError that names `raw.origin`."""
@@ -43,7 +45,9 @@ def check_page_bytes(raw: RawDocument) -> None:
 
 def finish(article: Article, raw: RawDocument) -> Article:
     """Fill what every format shares: container URL, language; refuse a page with no article."""
-    if not article.body.strip():
+    words = len(article.body.split())
+    # A few stray words with no headline ("Home", "Menu") are page furniture, not an article.
+    if words == 0 or (words < MIN_UNTITLED_WORDS and not (article.title or "").strip()):
         raise NoArticle(f"{raw.origin}: no article text was found on this page.")
     if not article.url and raw.url:
         article.url = raw.url
