@@ -286,7 +286,13 @@ def find_published(
     """
     reference = _page_reference(everything)
     unique = [line for line in zone if line.repeats == 1]  # a related list's dates repeat
-    groups = ((unique, True), (zone, True), (after[:6], True), (before[::-1], False), (after, False))
+    groups = (
+        (unique, True),
+        (zone, True),
+        (after[:6], True),
+        (before[::-1], False),
+        (after, False),
+    )
     for group, near in groups:
         for line in group:
             if len(line.text) > 160 or line.credit:  # captions carry the photo's date
@@ -373,7 +379,7 @@ def find_site_name(lines: list[Line], header_end: int) -> str | None:
     for line in lines[::-1]:
         match = _COPYRIGHT.search(line.text) if len(line.text) < 300 else None
         if match:
-            name = match["name"].strip(" -–—:;")
+            name = _HOLDER_NOISE.sub("", match["name"]).strip(" -–—:;,")
             if name and not name[0].isdigit() and len(name.split()) <= 6:
                 holder = name
                 break
@@ -383,6 +389,11 @@ def find_site_name(lines: list[Line], header_end: int) -> str | None:
     logos: set[str] = set()
     for line in lines[: max(header_end, 1)]:
         text = line.text
+        half = len(text) // 2
+        single = text[:half] if len(text) % 2 == 0 and text[:half] == text[half:] else text
+        logo = _LOGO.match(single) if len(single) < 60 else None
+        if logo:  # "cleveland’s Logo": the site names itself in its logo's alt text
+            return logo[1].strip()
         if line.bullet or line.boiler or not 1 <= line.words <= 6 or len(text) > 50:
             continue
         key = norm_key(text)
@@ -404,6 +415,12 @@ def find_site_name(lines: list[Line], header_end: int) -> str | None:
     if holder:
         return holder
     return None
+
+
+_LOGO = re.compile(r"^(?:logo\s*(?:of|:|-)?\s*)?(.{2,40}?)(?:['’]s)?\s+logo$", re.IGNORECASE)
+_HOLDER_NOISE = re.compile(
+    r"^(?:copyright\s*)+|,?\s+(?:pty|inc|llc|ltd|corp|pvt|plc|gmbh|s\.?a|co)\b\.?.*$", re.IGNORECASE
+)
 
 
 def site_key_of(name: str | None) -> str:
