@@ -179,6 +179,10 @@ def _extract(text: str, boilerplate: frozenset[str]) -> Article:
     ]
     article.published = find_published(zone + head, before, after, lines)
     article.category = find_category(lines, title_pos, title_key, site_key)
+    if article.category and norm_key(article.category) in {
+        norm_key(name) for name in article.authors
+    }:
+        article.category = None  # the row above the headline was the byline
     if body:
         article.dateline, article.wire = find_dateline(body)
     return article

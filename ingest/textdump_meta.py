@@ -337,16 +337,18 @@ def find_category(
 ) -> str | None:
     """The breadcrumb item before the headline, else a short section label just above it."""
     stop = title_pos if title_pos is not None else len(lines)
-    for pos in range(stop - 1, max(-1, stop - 45), -1):
+    for pos in range(min(stop, len(lines) - 1), max(-1, stop - 45), -1):
         line = lines[pos]
         parts = (
-            [p for p in _BREADCRUMB_SEP.split(line.text) if p.strip()]
+            [p.strip() for p in _BREADCRUMB_SEP.split(line.text) if p.strip()]
             if len(line.text) < 300
             else []
         )
-        if len(parts) >= 2 and _HOME.match(parts[0].strip()):
-            items = [p.strip() for p in parts[1:] if norm_key(p) != title_key]
-            if items and len(items[-1]) <= 40:
+        arrows = len(_ARROWS.findall(line.text)) >= 2
+        if len(parts) >= 2 and (_HOME.match(parts[0]) or arrows):
+            items = [p for p in parts[1:] if norm_key(p) != title_key]
+            ends_in_title = bool(title_key) and norm_key(parts[-1]) == title_key
+            if (ends_in_title or _HOME.match(parts[0])) and items and len(items[-1]) <= 40:
                 return items[-1]
         if _HOME.match(line.text.strip()) and line.bullet:
             items: list[str] = []
@@ -359,18 +361,33 @@ def find_category(
     if title_pos is not None:
         for line in lines[max(0, title_pos - 2) : title_pos][::-1]:
             text = line.text
-            if (
-                1 <= line.words <= 3
-                and len(text) <= 30
-                and not line.boiler
-                and not line.bullet
-                and not line.date_only
-                and norm_key(text).replace(" ", "") != site_key
-                and not bool(_ANY_DIGIT.search(text))
-                and not text.endswith((".", ":"))
-            ):
+            if _section_label(line, site_key):
                 return text
     return None
+
+
+_ARROWS = re.compile(r"[»›]")
+
+
+def _section_label(line: Line, site_key: str) -> bool:
+    """ "Hub", "U.S. news", "Life and Culture": a short capitalised label, not a name or a control."""
+    text = line.text
+    if not 1 <= line.words <= 4 or len(text) > 30 or line.boiler or line.bullet or line.date_only:
+        return False
+    if (
+        _ANY_DIGIT.search(text)
+        or text.endswith((".", ":"))
+        or re.search(r"[\[\]()@/]|\.\w{2,3}$", text)
+    ):
+        return False
+    half = len(text) // 2
+    if len(text) % 2 == 0 and text[:half] == text[half:]:
+        return False  # a logo rendered twice
+    if norm_key(text).replace(" ", "") == site_key or (is_person_name(text) and "." in text):
+        return False
+    words = text.split()
+    small = {"and", "&", "of", "the", "news", "de", "e", "y", "et", "und", "di"}
+    return words[0][:1].isupper() and all(w[:1].isupper() or w.lower() in small for w in words)
 
 
 def find_site_name(lines: list[Line], header_end: int) -> str | None:
