@@ -26,6 +26,34 @@ LIMIT_MB = 128  # RAM per writer before it spills a segment; measured in bench/b
 LOCK_WAIT_S = 30.0
 
 
+def _cache_missing_length_columns() -> None:
+    """Make Whoosh remember that a field has no length column.
+
+    `W3PerDocReader._cached_reader` caches readers but not their absence, so while merging
+    postings it stats the disk once per posting of every unscored field (the spelling words
+    of `spelling=True`, ids, numbers): 45% of index build time in our profile. The fix keeps
+    the same results and is applied once, at first use of the writer.
+    """
+    from whoosh.codec import whoosh3
+
+    reader_class = whoosh3.W3PerDocReader
+    if getattr(reader_class, "_newsarchive_cached", False):
+        return
+    original = reader_class._cached_reader
+    missing = object()
+
+    def _cached_reader(self, fieldname, column):  # type: ignore[no-untyped-def]
+        if self._readers.get(fieldname, None) is missing:
+            return None
+        reader = original(self, fieldname, column)
+        if reader is None:
+            self._readers[fieldname] = missing
+        return reader
+
+    reader_class._cached_reader = _cached_reader
+    reader_class._newsarchive_cached = True
+
+
 def _side(index_dir: Path, suffix: str) -> Path:
     return index_dir.with_name(index_dir.name + suffix)
 
@@ -152,6 +180,7 @@ def writer(ix: Any, wait: float = LOCK_WAIT_S):  # type: ignore[no-untyped-def]
     """A single-process writer; waits for the lock instead of failing at once."""
     from whoosh.index import LockError
 
+    _cache_missing_length_columns()
     try:
         return ix.writer(procs=1, limitmb=LIMIT_MB, multisegment=False, timeout=wait, delay=0.05)
     except LockError as exc:
