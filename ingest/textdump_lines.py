@@ -288,8 +288,8 @@ BOILERPLATE_ANYWHERE = re.compile(
     r"terms of (?:service|use)|cookies? (?:policy|settings|consent|preferences)|uses? cookies|accept cookies|"
     r"all rights reserved|download (?:the|our) app|breaking news (?:emails|alerts)|"
     r"click here to|follow us on|by clicking|by signing up|opens in (?:a )?new window|"
-    r"enable javascript|javascript is disabled|update your browser|ad ?blocker|already a subscriber|"
-    r"create an account|(?:turn on|enable|allow) notifications|\b(?:tweet|share|pin|post) (?:this|about this|it|on)\b|^you are here|^welcome to|"
+    r"enable javascript|javascript is disabled|update your browser|modern browser|internet explorer|ad ?blocker|already a subscriber|"
+    r"create an account|(?:turn on|enable|allow) notifications|(?:tweet|share|pin|post) (?:this|about this|it|on)\b|^you are here|^welcome to|"
     r"something went wrong|^(?:https?://|www\.)|suscr[ií]bete|inscrivez-vous|abonnieren|iscriviti|inscreva-se",
     re.IGNORECASE,
 )

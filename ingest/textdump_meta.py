@@ -71,8 +71,13 @@ def find_title(lines: list[Line], start: int, keys_text: str) -> int | None:
             score -= 2.0 if line.words > 14 else 1.0
         if is_person_name(text):
             continue  # a person's name: the byline, not the headline
-        if _NAMES_AND.match(text):
-            continue  # "Kevin Johnson and Kevin McCoy USA TODAY"
+        if _NAMES_AND.match(text) or _NAME_AND_ORG.match(text):
+            continue  # "Kevin Johnson and Kevin McCoy USA TODAY", "Tom Davies Associated Press"
+        tokens = text.split()
+        if "[ ]" in text or sum(t.strip("—–-").isdigit() for t in tokens) >= max(
+            2, len(tokens) // 3
+        ):
+            continue  # a form row or a score table row
         if line.words >= 5:
             score += 1.0
         if line.chars > 160:
@@ -90,6 +95,10 @@ def find_title(lines: list[Line], start: int, keys_text: str) -> int | None:
 
 _NAMES_AND = re.compile(
     r"^(?:[A-ZÀ-Þ][\w'’.-]*\s+){1,3}(?:and|&)\s+(?:[A-ZÀ-Þ][\w'’.-]*(?:\s+|$)){2,8}$"
+)
+_NAME_AND_ORG = re.compile(
+    r"^(?:[A-ZÀ-Þ][\w'’.-]*\s+){1,3}(?:Associated Press|The Associated Press|AP|Reuters|AFP|USA TODAY|"
+    r"Bloomberg|CNN|Staff|Staff Writer|Contributor)$"
 )
 _TIME = re.compile(r"\b\d{1,2}:\d\d\s*(?:[ap]\.?m\.?)?\b", re.IGNORECASE)
 _SIGNED_IN = re.compile(
