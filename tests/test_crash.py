@@ -1,0 +1,243 @@
+"""Crash safety: `newsarchive ingest` and `reindex` killed with SIGKILL at random moments.
+
+The inputs are corpus truth rows written as many small JSON Lines files. A clean run gives the
+reference archive; then a second archive is built by an ingest killed again and again at
+seeded random times (during extraction, SQLite commits, index commits, catch-ups) and finally
+run to completion. After every kill the database must pass `PRAGMA integrity_check` and hold
+whole batches only; at the end it must equal the clean run and `newsarchive verify` must pass.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .conftest import load_truth
+
+BATCH = 4
+ROWS_PER_FILE = 3
+KILLS = 24
+SEED = int(os.environ.get("NEWSARCHIVE_CRASH_SEED", "7"))
+CLI = str(Path(sys.executable).with_name("newsarchive"))
+pytestmark = pytest.mark.slow
+
+
+def write_inputs(folder: Path, rows: list[dict]) -> list[str]:
+    """Small JSON Lines files; returns every record's origin in the order ingest reads them."""
+    folder.mkdir(parents=True)
+    origins = []
+    for start in range(0, len(rows), ROWS_PER_FILE):
+        path = folder / f"part-{start // ROWS_PER_FILE:03d}.jsonl"
+        chunk = rows[start : start + ROWS_PER_FILE]
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in chunk))
+        origins += [f"{path}:{n}" for n in range(1, len(chunk) + 1)]
+    return origins
+
+
+def start(archive: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    return subprocess.Popen(
+        [CLI, "--archive", str(archive), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **(env or {})},
+        start_new_session=True,  # its own process group: extraction workers included
+    )
+
+
+def run(archive: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [CLI, "--archive", str(archive), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def group_alive(pgid: int) -> list[int]:
+    """Processes still in the process group `pgid` (zombies excluded)."""
+    alive = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            alive.append(int(entry.name))
+    return alive
+
+
+def kill_and_reap(proc: subprocess.Popen) -> None:
+    """SIGKILL the command itself (as a crash would), then check nothing of it lingers."""
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 5
+    while group_alive(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    leftovers = group_alive(proc.pid)
+    if leftovers:  # clean up what we started before failing
+        os.killpg(proc.pid, signal.SIGKILL)
+    assert not leftovers, f"worker processes outlived the killed ingester: {leftovers}"
+
+
+def query(archive: Path, sql: str) -> list[tuple]:
+    conn = sqlite3.connect(archive / "news.db", timeout=30)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def assert_consistent(archive: Path, origins: list[str]) -> int:
+    """Integrity, whole batches only, every article complete; returns how many inputs are in."""
+    assert query(archive, "PRAGMA integrity_check") == [("ok",)]
+    assert query(archive, "PRAGMA foreign_key_check") == []
+    present = {o for (o,) in query(archive, "SELECT origin FROM sources")}
+    done = len(present)
+    # ingest reads inputs in a fixed order and commits BATCH of them at a time: what is in
+    # the archive is always a whole number of batches from the start, never part of one
+    assert present == set(origins[:done]), "a batch is half visible"
+    assert done % BATCH == 0 or done == len(origins), f"{done} inputs: a batch is half visible"
+    orphans = query(
+        archive,
+        "SELECT a.id FROM articles a LEFT JOIN sources s ON s.id = a.source_id "
+        "WHERE s.id IS NULL OR s.article_id != a.id",
+    )
+    assert orphans == [], "articles without their source row"
+    authors = query(
+        archive,
+        "SELECT a.id, json_array_length(a.authors), count(aa.author_id) FROM articles a "
+        "LEFT JOIN article_authors aa ON aa.article_id = a.id GROUP BY a.id",
+    )
+    assert all(n == m for _, n, m in authors), "articles without all their authors"
+    fts = query(archive, "SELECT count(*) FROM articles_fts")[0][0]
+    assert fts == query(archive, "SELECT count(*) FROM articles")[0][0]
+    return done
+
+
+def snapshot(archive: Path) -> dict:
+    """What a user sees of the archive, independent of ids and timestamps."""
+    tables = [
+        "articles",
+        "authors",
+        "article_authors",
+        "categories",
+        "article_categories",
+        "sites",
+        "captions",
+        "sources",
+        "source_blobs",
+        "ingest_errors",
+    ]
+    return {
+        "counts": {t: query(archive, f"SELECT count(*) FROM [{t}]")[0][0] for t in tables},
+        "articles": sorted(
+            query(archive, "SELECT content_hash, url, title, published, authors FROM articles")
+        ),
+        "sources": sorted(query(archive, "SELECT origin, sha256, status FROM sources")),
+    }
+
+
+def search_total(archive: Path, text: str) -> int:
+    out = run(archive, "search", text, "--json")
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)["total"]
+
+
+@pytest.fixture(scope="module")
+def crash_setup(tmp_path_factory) -> dict:
+    base = tmp_path_factory.mktemp("crash")
+    rows = load_truth()[:72]
+    origins = write_inputs(base / "inputs", rows)
+    clean = base / "clean"
+    started = time.monotonic()
+    out = run(clean, "ingest", str(base / "inputs"), "--batch-size", str(BATCH))
+    seconds = time.monotonic() - started
+    assert out.returncode == 0, out.stderr
+    assert run(clean, "verify").returncode == 0
+    return {"base": base, "origins": origins, "clean": clean, "seconds": seconds}
+
+
+def test_ingest_killed_at_random_points_then_finished_equals_a_clean_run(crash_setup):
+    base, origins, clean = crash_setup["base"], crash_setup["origins"], crash_setup["clean"]
+    archive = base / "crashed"
+    rng = random.Random(SEED)
+    window = max(2.0, crash_setup["seconds"] * 0.6)
+    killed = finished = 0
+    history = []
+    for attempt in range(KILLS * 3):
+        if killed >= KILLS:
+            break
+        # one kill in six at the index-commit crash point: between Whoosh and the watermark
+        env = {"NEWSARCHIVE_CRASH_AT": "after_index_commit"} if attempt % 6 == 5 else None
+        proc = start(archive, "ingest", str(base / "inputs"), "--batch-size", str(BATCH), env=env)
+        delay = rng.uniform(0.3, window)
+        try:
+            proc.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            kill_and_reap(proc)
+            killed += 1
+        else:
+            if proc.returncode == -signal.SIGKILL:
+                killed += 1  # the crash hook fired
+            else:
+                assert proc.returncode == 0, proc.stderr.read().decode() if proc.stderr else ""
+                finished += 1
+        if proc.stderr:
+            proc.stderr.close()
+        if (archive / "news.db").exists():
+            history.append(assert_consistent(archive, origins))
+        if finished and history and history[-1] == len(origins):
+            # everything is in: start again on a fresh archive so later kills hit work too
+            archive = base / f"crashed-{attempt}"
+            finished = 0
+    print(f"kills={killed} inputs committed after each run: {history}")
+    assert killed >= 20, f"only {killed} kills landed ({history})"
+    out = run(archive, "ingest", str(base / "inputs"), "--batch-size", str(BATCH))
+    assert out.returncode == 0, out.stderr
+    assert assert_consistent(archive, origins) == len(origins)
+    assert snapshot(archive) == snapshot(clean)
+    verify = run(archive, "verify", "--json")
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert json.loads(verify.stdout)["ok"] is True
+    assert search_total(archive, "said") == search_total(clean, "said") > 0
+    runs = query(archive, "SELECT status FROM ingest_runs ORDER BY id")
+    assert runs[-1] == ("done",)
+
+
+def test_reindex_killed_at_random_points_keeps_a_usable_index(crash_setup):
+    """An interrupted rebuild (including its optimize commit) leaves the old index working."""
+    clean = crash_setup["clean"]
+    rng = random.Random(SEED + 1)
+    started = time.monotonic()
+    out = run(clean, "reindex")
+    assert out.returncode == 0, out.stderr
+    seconds = time.monotonic() - started
+    total = search_total(clean, "said")
+    for _ in range(4):
+        proc = start(clean, "reindex")
+        try:
+            proc.wait(timeout=rng.uniform(0.2, max(1.0, seconds)))
+        except subprocess.TimeoutExpired:
+            kill_and_reap(proc)
+        if proc.stderr:
+            proc.stderr.close()
+        check = run(clean, "verify")
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert search_total(clean, "said") == total
+    out = run(clean, "reindex")
+    assert out.returncode == 0, out.stderr
+    assert run(clean, "verify").returncode == 0
+    assert query(clean, "PRAGMA integrity_check") == [("ok",)]
