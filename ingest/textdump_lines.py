@@ -289,7 +289,7 @@ BOILERPLATE_ANYWHERE = re.compile(
     r"all rights reserved|download (?:the|our) app|breaking news (?:emails|alerts)|"
     r"click here to|follow us on|by clicking|by signing up|opens in (?:a )?new window|"
     r"enable javascript|javascript is disabled|update your browser|modern browser|internet explorer|ad ?blocker|already a subscriber|"
-    r"create an account|(?:turn on|enable|allow) notifications|(?:tweet|share|pin|post) (?:this|about this|it|on)\b|^you are here|^welcome to|"
+    r"create an account|(?:turn on|enable|allow) notifications|(?:tweet|share|pin|post|email|e-mail|send) (?:this|about this|it|on)\b|to someone\b|^you are here|^welcome to|"
     r"something went wrong|^(?:https?://|www\.)|suscr[ií]bete|inscrivez-vous|abonnieren|iscriviti|inscreva-se",
     re.IGNORECASE,
 )

@@ -98,7 +98,9 @@ _NAMES_AND = re.compile(
 )
 _NAME_AND_ORG = re.compile(
     r"^(?:[A-ZÀ-Þ][\w'’.-]*\s+){1,3}(?:Associated Press|The Associated Press|AP|Reuters|AFP|USA TODAY|"
-    r"Bloomberg|CNN|Staff|Staff Writer|Contributor)$"
+    r"Bloomberg|CNN|Staff|Staff Writer|Contributor|"
+    r"(?:[A-ZÀ-Þ][\w'’.-]*\s+){1,3}(?:Today|TODAY|Times|Post|Journal|Herald|Tribune|Leader|Gazette|"
+    r"Register|Observer|Chronicle|Bee|Inquirer|Examiner|Dispatch|Courier|Enquirer|Sentinel))$"
 )
 _TIME = re.compile(r"\b\d{1,2}:\d\d\s*(?:[ap]\.?m\.?)?\b", re.IGNORECASE)
 _SIGNED_IN = re.compile(
