@@ -228,9 +228,10 @@ def _stamp_row(line: Line) -> bool:
     if line.date_only:
         return True
     return (
-        line.chars < 80
-        and line.words <= 8
-        and not line.sentence_end
+        line.chars < 100
+        and line.words <= 12
+        and line.stop_ratio < 0.3
+        and not line.text.endswith(".")
         and parse_date(line.text) is not None
     )
 

@@ -58,7 +58,7 @@ def find_title(lines: list[Line], start: int, keys_text: str) -> int | None:
         if bool(_ANY_DIGIT.search(text)) and parse_date(text):
             continue
         score = -0.08 * (abs(start - pos) - chrome)
-        if pos >= start and (line.sentence_end or line.chars > 150):
+        if pos >= start and (text.endswith(".") or line.chars > 150):
             continue  # inside the body only a headline-shaped line can be the title
         occurrences = keys_text.count(line.key)
         if occurrences > line.repeats:  # also inside a longer line: a breadcrumb, a share text
