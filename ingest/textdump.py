@@ -10,7 +10,6 @@ lines as boilerplate; without one, a single page is extracted on its own evidenc
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 
 from .decode import decode_bytes
@@ -316,7 +315,7 @@ _TITLE_SUFFIX = re.compile(r"\s+[|–—-]\s+[^|–—-]{2,40}$")
 
 
 def _clean_title(text: str) -> str:
-    text = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip()
+    text = re.sub(r"\s+", " ", text).strip()
     crumbs = [part.strip() for part in re.split(r"\s*[»›]\s*", text) if part.strip()]
     if len(crumbs) >= 3:  # "Home » Section » Headline": the breadcrumb's tail
         text = crumbs[-1]
