@@ -204,34 +204,37 @@ def test_pathological_lines_stay_fast(text: str) -> None:
 
 
 @pytest.mark.slow
-def test_corpus_text_dumps_score_above_the_bars() -> None:
-    """Body F1 and metadata accuracy on the development split stay at or above the issue's bars."""
-    import re
-    from collections import Counter
+def test_corpus_text_dumps_score_above_the_bars(tmp_path: Path) -> None:
+    """The shared scorer's figures on the development split stay at or above the issue's bars.
+
+    Floors sit a little under the measured figures (body F1 0.926, title 0.71, authors 0.66,
+    published 0.79) so that a real regression fails while noise does not.
+    """
+    import subprocess
+    import sys
 
     corpus = SHARED / "corpus"
-    truth = [
-        json.loads(line)
-        for line in (corpus / "truth.jsonl").read_text(encoding="utf-8").splitlines()
-    ]
-    precisions, recalls, titles = [], [], []
-    for row in truth:
-        page = corpus / f"{row['id']}.txt"
-        try:
-            article = extract(RawDocument(origin=str(page), data=page.read_bytes(), format="text"))
-            body, title = article.body, article.title
-        except NoArticle:
-            body, title = "", None
-        pred = Counter(re.findall(r"\w+", body.lower()))
-        gold = Counter(re.findall(r"\w+", row["body"].lower()))
-        tp = sum((pred & gold).values())
-        if pred:
-            precisions.append(tp / sum(pred.values()))
-        recalls.append(tp / max(1, sum(gold.values())))
-        if row.get("title"):
-            titles.append(
-                " ".join((title or "").lower().split()) == " ".join(row["title"].lower().split())
-            )
-    p, r = sum(precisions) / len(precisions), sum(recalls) / len(recalls)
-    assert 2 * p * r / (p + r) >= 0.88
-    assert sum(titles) / len(titles) >= 0.55
+    predictions = tmp_path / "pred.jsonl"
+    with predictions.open("w", encoding="utf-8") as out:
+        for page in sorted(corpus.glob("*.txt")):
+            try:
+                row = extract(
+                    RawDocument(origin=str(page), data=page.read_bytes(), format="text")
+                ).to_dict()
+            except NoArticle:
+                row = {"body": ""}
+            row["id"] = page.stem
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    scorer = SHARED / "tools" / "eval_extract.py"
+    run = subprocess.run(
+        [sys.executable, str(scorer), str(corpus / "truth.jsonl"), str(predictions)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    final = run.stdout.strip().splitlines()[-1]
+    figures = dict(item.split("=") for item in final.split()[1:])
+    assert float(figures["body_f1"]) >= 0.90, final
+    assert float(figures["title_acc"]) >= 0.65, final
+    assert float(figures["authors_acc"]) >= 0.60, final
+    assert float(figures["published_acc"]) >= 0.75, final
