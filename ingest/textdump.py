@@ -85,9 +85,8 @@ def _extract(text: str, boilerplate: frozenset[str]) -> Article:
     if not lines:
         return article
     for line in lines:
-        line.score = score_line(
-            line, template=bool(line.key) and line.key in boilerplate and line.chars < 400
-        )
+        line.template = bool(line.key) and line.key in boilerplate
+        line.score = score_line(line)
     region = best_region(lines)
     keys_text = "\n".join(line.key for line in lines)
     if region is None:
@@ -139,7 +138,13 @@ def _extract(text: str, boilerplate: frozenset[str]) -> Article:
             if _is_byline(line):
                 extra_byline.append(line)
                 continue
-            if line.boiler or line.date_only or line.score <= -3.0 or line.key == title_key:
+            if (
+                line.boiler
+                or line.template
+                or line.date_only
+                or line.score <= -3.0
+                or line.key == title_key
+            ):
                 continue
             if line.bullet and not line.text:
                 continue
@@ -322,8 +327,3 @@ def _clean_title(text: str) -> str:
     if " | " in text:
         text = _TITLE_SUFFIX.sub("", text)
     return text
-
-
-def learnable_keys(text: str) -> set[str]:
-    """The normalized line keys of one dump, as the template learner counts them."""
-    return {norm_key(line) for line in text.splitlines() if line.strip()} - {""}

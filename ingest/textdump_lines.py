@@ -293,6 +293,12 @@ BOILERPLATE_ANYWHERE = re.compile(
     r"something went wrong|^(?:https?://|www\.)|suscr[ií]bete|inscrivez-vous|abonnieren|iscriviti|inscreva-se",
     re.IGNORECASE,
 )
+# A cookie-consent panel's paragraphs are long sentences: they need their own test.
+CONSENT = re.compile(
+    r"\bcookies\b.{0,200}\b(?:this (?:web)?site|our (?:web)?site|your (?:browser|experience|consent|device)|"
+    r"opt[- ]out|essential for the website)",
+    re.IGNORECASE,
+)
 # Rows that open what follows an article: comments, related lists, tag lists, author boxes.
 END_OF_ARTICLE = re.compile(
     r"^\W*(?:\d+\s+)?(?:comments?|responses?|replies|reactions)\W*(?:\(\d+\))?\W*$|"
@@ -399,6 +405,7 @@ class Line:
     date_only: bool
     repeats: int = 1  # how often the normalized line occurs on the page
     twin: bool = False  # the same short line again within two lines (teaser cards, logos)
+    template: bool = False  # the site's template marks this line as furniture
     score: float = 0.0
 
 
@@ -433,6 +440,7 @@ def make_line(index: int, raw: str) -> Line:
             )
         )
         or (length < 200 and bool(BOILERPLATE_ANYWHERE.search(text)))
+        or (length < 700 and bool(CONSENT.search(text)))
         or bool(_COPYRIGHT_LEAD.match(text)),
         credit=length < 600 and bool(CREDIT.search(text)),
         date_only=length < 70 and bool(_DIGIT.search(text)) and bool(DATE_ONLY.match(text)),
@@ -442,10 +450,10 @@ def make_line(index: int, raw: str) -> Line:
 BOILER_PENALTY = 1.5  # known phrases also sit inside articles ("Advertisement"): a gap, not a wall
 
 
-def score_line(line: Line, *, template: bool = False) -> float:
+def score_line(line: Line) -> float:
     """Positive for prose, negative for chrome; the region pick sums these."""
-    if template:
-        return -3.0
+    if line.template:  # site furniture sits inside articles too ("Don't miss"): a gap, not a wall
+        return -BOILER_PENALTY
     if line.boiler:
         return -BOILER_PENALTY if line.chars < 60 else -1.5
     if line.date_only:

@@ -48,7 +48,14 @@ def find_title(lines: list[Line], start: int, keys_text: str) -> int | None:
         text = line.text
         if pos < start and (line.boiler or line.score <= -3.0):
             chrome += 1
-        if line.boiler or line.date_only or line.credit or not line.key or _SIGNED_IN.search(text):
+        if (
+            line.boiler
+            or line.template
+            or line.date_only
+            or line.credit
+            or not line.key
+            or _SIGNED_IN.search(text)
+        ):
             continue
         headline_sized = 3 <= line.words <= 30 and 12 <= len(text) <= 250
         if not headline_sized and not (line.words >= 1 and len(text) >= 8 and _has_cjk(text)):

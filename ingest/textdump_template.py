@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .textdump_lines import norm_key
-
 __all__ = ["learn_site_boilerplate"]
 
 _MAX_KEY_CHARS = 400  # longer lines are articles' paragraphs, not furniture
+_PROSE_CHARS = 60  # from this length a line reads as a sentence of some article
 
 
 def learn_site_boilerplate(pages: list[str], min_pages: int = 3) -> frozenset[str]:
@@ -33,7 +32,16 @@ def learn_site_boilerplate(pages: list[str], min_pages: int = 3) -> frozenset[st
     if len(distinct) < min_pages:
         return frozenset()
     counts: Counter[str] = Counter()
+    from .textdump import page_lines  # the extractor's own line keys, bullets and spacing folded
+
     for page in distinct:
-        keys = {norm_key(line) for line in page.splitlines() if line.strip()}
+        keys = {line.key for line in page_lines(page)}
         counts.update(key for key in keys if key and len(key) <= _MAX_KEY_CHARS)
-    return frozenset(key for key, n in counts.items() if n >= min_pages)
+    # A long sentence shared by a few pages is more often a follow-up story's background
+    # paragraph than furniture: it must be on more pages, and on half of them at least.
+    prose_floor = max(min_pages + 1, -(-len(distinct) // 2))
+    return frozenset(
+        key
+        for key, n in counts.items()
+        if n >= (prose_floor if len(key) >= _PROSE_CHARS else min_pages)
+    )

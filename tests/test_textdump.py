@@ -131,7 +131,7 @@ def test_site_template_removes_repeated_promo_prose() -> None:
     )
     others = [
         _page(f"Story {n} headline goes here today", f"Paragraph {n} " + PROSE[1], promo)
-        for n in range(3)
+        for n in range(5)
     ]
     target = _page("Council approves budget after long fight", *PROSE[:3], promo)
     template = learn_site_boilerplate(others, min_pages=3)
@@ -143,6 +143,18 @@ def test_site_template_removes_repeated_promo_prose() -> None:
     assert "Our journalism depends" in plain  # on its own the promo reads like prose
     assert "Our journalism depends" not in with_template
     assert with_template.split("\n\n") == PROSE[:3]
+
+
+def test_template_keeps_a_background_paragraph_shared_by_a_few_follow_ups() -> None:
+    background = PROSE[1]  # the same explainer paragraph in three stories on one running topic
+    pages = [
+        _page(f"Follow-up {n} on the budget fight", f"Day {n}: " + PROSE[0], background)
+        for n in range(3)
+    ]
+    pages += [_page(f"Unrelated story {n} headline", f"Item {n}: " + PROSE[2]) for n in range(5)]
+    template = learn_site_boilerplate(pages, min_pages=3)
+    assert "privacy policy" in template
+    assert not any(key.startswith("supporters said the plan") for key in template)
 
 
 def test_template_needs_min_pages_and_keeps_single_page_extraction_intact() -> None:
