@@ -33,9 +33,6 @@ _COPYRIGHT = re.compile(
     r"\s*(?:\.|,|\||all rights|$|\d{4}|designed|powered|inc\b|llc\b|ltd\b)",
     re.IGNORECASE,
 )
-_RELATIVE = re.compile(
-    r"\b(?:ago|yesterday|today|hace|il y a|vor \d|atrás|fa\b|lalu|назад)\b", re.IGNORECASE
-)
 
 
 def find_title(lines: list[Line], start: int, keys_text: str) -> int | None:
