@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
 import sys
+from pathlib import Path
 
 import typer
 
@@ -28,6 +32,30 @@ def summary_line(total: BatchResult) -> str:
     return text
 
 
+def storage_hint(exc: BaseException, folder: Path) -> str:
+    """Why a write failed, in words, when the file system says so (full disk, read-only)."""
+    text = f"{exc} {getattr(exc, 'strerror', '') or ''}".lower()
+    errno_ = getattr(exc, "errno", None)
+    if errno_ == errno.ENOSPC or "disk is full" in text or "no space left" in text:
+        return f" The disk holding {folder} is full: free some space and run the same command again (inputs already archived are skipped)."
+    if (
+        errno_ in (errno.EROFS, errno.EACCES, errno.EPERM)
+        or "readonly" in text
+        or "read-only" in text
+        or (folder.exists() and not os.access(folder, os.W_OK))
+    ):
+        return f" The archive folder {folder} is read-only: ingest writes news.db and index/ there; make it writable or pass --archive a writable folder."
+    return ""
+
+
+def write_failure(exc: BaseException, folder: Path) -> str:
+    """The one-line message for a write that failed mid-run: what is kept, why, what to do."""
+    return (
+        f"the archive could not be written ({exc}); everything committed before this point is kept."
+        + storage_hint(exc, folder)
+    )
+
+
 def run_ingest(
     ctx: typer.Context,
     paths: list[str],
@@ -42,9 +70,13 @@ def run_ingest(
 
     try:
         store = Store.open(archive_dir(ctx), create=True)
+        run_id = store.start_run(sys.argv[1:] or paths)
     except ArchiveError as exc:
-        raise fail(str(exc)) from None
-    run_id = store.start_run(sys.argv[1:] or paths)
+        raise fail(f"{exc}{storage_hint(exc, archive_dir(ctx))}") from None
+    except Exception as exc:
+        if type(exc).__module__ == "sqlite3" or isinstance(exc, OSError):
+            raise fail(write_failure(exc, archive_dir(ctx))) from None
+        raise
     show_progress = sys.stderr.isatty()
     total_inputs = sum(1 for _ in expand_inputs(paths)) if show_progress else None
 
@@ -117,17 +149,13 @@ def run_ingest(
     except Exception as exc:
         status = "failed"
         if type(exc).__module__ == "sqlite3" or isinstance(exc, OSError):
-            raise fail(
-                f"the archive could not be written ({exc}); everything committed before this point is kept."
-            ) from None
+            raise fail(write_failure(exc, archive_dir(ctx))) from None
         raise
     finally:
         if progress is not None:
             progress.stop()
-        try:
+        with contextlib.suppress(Exception):
             store.finish_run(run_id, total, status)
-        except Exception:
-            pass
     if json_out:
         print_json(
             {
