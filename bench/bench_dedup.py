@@ -2,6 +2,7 @@
 
     python bench/bench_dedup.py --count 10000            # near-dup share + A/B against no near-dup
     python bench/bench_dedup.py --count 100000 --no-baseline
+    python bench/bench_dedup.py --count 10000 --index   # with the Whoosh index, as the CLI
 
 Articles come from `bench/generate.py` (seeded, so runs are comparable); its syndicated copies
 (`--syndicated`, default 5 %) are edited the way papers edit wire copy before we ingest them:
@@ -18,8 +19,8 @@ wall time is printed too):
 - recall/precision of the stories against the generator's own record of which article
   copies which (a copy repeats its original's title; originals' titles are unique).
 
-The search index is not updated here, so the share is of the cheaper ingest: with Whoosh
-indexing (about 180 docs/s, TRAPS.md) it is several times smaller.
+Without `--index` the Whoosh index is not updated, so the share is of the cheaper part of
+ingest (the worst case); `--index` measures what `newsarchive ingest` does.
 """
 
 from __future__ import annotations
@@ -46,11 +47,11 @@ from archive.store import Store  # noqa: E402
 PER_FILE = 5000
 
 
-def write_inputs(folder: Path, count: int, seed: int, syndicated: float) -> dict[str, int]:
-    """JSON Lines of `count` articles; returns {title: index of the original} for scoring."""
+def write_inputs(folder: Path, count: int, seed: int, syndicated: float) -> None:
+    """JSON Lines of `count` articles, copies edited (see the module doc)."""
     folder.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
-    originals: dict[str, int] = {}
+    originals: set[str] = set()
     handle = None
     for index, article in enumerate(generate_articles(count, seed, syndicated=syndicated)):
         if index % PER_FILE == 0:
@@ -66,11 +67,10 @@ def write_inputs(folder: Path, count: int, seed: int, syndicated: float) -> dict
             paragraphs.append(f"Reporting by {article['site_name']} staff; editing by the desk.")
             article["body"] = "\n\n".join(paragraphs)
         else:
-            originals[article["title"]] = index
+            originals.add(article["title"])
         handle.write(json.dumps(article, ensure_ascii=False) + "\n")  # type: ignore[union-attr]
     if handle:
         handle.close()
-    return originals
 
 
 class Timer:
@@ -109,16 +109,21 @@ def instrument() -> Timer:
     return timer
 
 
-def run_ingest(inputs: Path, archive: Path) -> tuple[float, float, Store]:
-    """Ingest everything; returns (CPU seconds, wall seconds, store)."""
+def run_ingest(inputs: Path, archive: Path, with_index: bool) -> tuple[float, float, Store]:
+    """Ingest everything as `newsarchive ingest` does; returns (CPU seconds, wall seconds, store)."""
     store = Store.open(archive)
     run_id = store.start_run(["bench"])
+    hook = None
+    if with_index:  # the Whoosh index updated after each committed batch, as the CLI does
+        from archive.indexing import after_commit_hook, index_dir_for
+
+        hook = after_commit_hook(index_dir_for(archive))
     cpu, wall = time.process_time(), time.perf_counter()
-    ingest(store, [str(inputs)], IngestOptions(), run_id)
+    ingest(store, [str(inputs)], IngestOptions(), run_id, after_commit=hook)
     return time.process_time() - cpu, time.perf_counter() - wall, store
 
 
-def score(store: Store, originals: dict[str, int]) -> dict[str, float]:
+def score(store: Store) -> dict[str, float]:
     """Pairwise recall and precision of the stories against the generator's copies."""
     truth: dict[str, list[int]] = defaultdict(list)
     found: dict[int, list[int]] = defaultdict(list)
@@ -151,30 +156,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--syndicated", type=float, default=0.05)
     parser.add_argument("--no-baseline", action="store_true", help="skip the run without near-dup")
+    parser.add_argument(
+        "--index", action="store_true", help="also update the Whoosh index, as the CLI does"
+    )
+    parser.add_argument(
+        "--inputs",
+        type=Path,
+        help="keep the generated JSON Lines in this folder, or reuse them if it holds some",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="bench-dedup-") as tmp:
         work = Path(tmp)
-        started = time.perf_counter()
-        originals = write_inputs(work / "inputs", args.count, args.seed, args.syndicated)
-        print(
-            f"generated {args.count} articles in {time.perf_counter() - started:.1f} s",
-            file=sys.stderr,
-        )
+        inputs = args.inputs or work / "inputs"
+        if not (inputs.is_dir() and any(inputs.iterdir())):
+            started = time.perf_counter()
+            write_inputs(inputs, args.count, args.seed, args.syndicated)
+            print(
+                f"generated {args.count} articles in {time.perf_counter() - started:.1f} s",
+                file=sys.stderr,
+            )
 
         baseline = None
         if not args.no_baseline:
             real = dedup.signature
             dedup.signature = lambda body: None  # near-dup off: no signature, no lookup
-            baseline, _, store = run_ingest(work / "inputs", work / "off")
+            baseline, _, store = run_ingest(inputs, work / "off", args.index)
             store.close()
             dedup.signature = real
             print(f"ingest without near-dup: {baseline:.1f} s CPU", file=sys.stderr)
 
         timer = instrument()
-        total, wall, store = run_ingest(work / "inputs", work / "on")
-        quality = score(store, originals)
+        total, wall, store = run_ingest(inputs, work / "on", args.index)
+        quality = score(store)
         size = {
             name: store.db.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
             for name in ("article_bands", "article_minhash")
@@ -183,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
 
     figures = {
         "count": args.count,
+        "with_index": args.index,
         "syndicated_fraction": args.syndicated,
         "ingest_cpu_seconds": round(total, 2),
         "ingest_wall_seconds": round(wall, 2),
@@ -199,7 +215,9 @@ def main(argv: list[str] | None = None) -> int:
         **size,
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"dedup-{args.count}.json").write_text(json.dumps(figures, indent=2) + "\n")
+    (args.out / f"dedup-{args.count}{'-index' if args.index else ''}.json").write_text(
+        json.dumps(figures, indent=2) + "\n"
+    )
     print(json.dumps(figures, indent=2))
     return 0
 
