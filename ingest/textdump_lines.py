@@ -14,7 +14,7 @@ from dataclasses import dataclass
 BULLET = re.compile(r"^\s*(?:[•☆□○◦▪■▶►●◆◇★*·‣⁃–—-]\s*|\d{1,2}[.)]\s+)")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-_SENTENCE_END = re.compile(r"[.!?。！？…:;\"”’»)\]]$")
+_SENTENCE_END = frozenset('.!?。！？…:;"”’»)]')
 
 # Small stop-word lists: enough to tell running text from menus in the corpus languages.
 STOPWORDS = frozenset(
@@ -419,7 +419,7 @@ def make_line(index: int, raw: str) -> Line:
     text = BULLET.sub("", stripped, count=1).strip() if bullet else stripped
     words = _WORD.findall(text)
     cjk = len(_CJK.findall(text))
-    stops = sum(1 for w in _WORD.findall(text.lower()) if w in STOPWORDS)
+    stops = sum(1 for w in words if w.lower() in STOPWORDS)
     length = len(text)
     nwords = len(words) + (cjk // 2 if cjk else 0)
     short = len(text) <= 120
@@ -432,7 +432,7 @@ def make_line(index: int, raw: str) -> Line:
         chars=len(text) + cjk,
         words=nwords,
         stop_ratio=stops / len(words) if words else 0.0,
-        sentence_end=bool(_SENTENCE_END.search(text)),
+        sentence_end=text[-1:] in _SENTENCE_END and bool(text),
         boiler=(
             short
             and bool(
