@@ -14,6 +14,7 @@ from ingest.extract import extract
 from ingest.model import Failure, RawDocument
 from ingest.readers import iter_documents
 
+from .site_templates import apply_site_templates
 from .store import BatchResult, Extracted, Store
 
 BATCH_SIZE = 200
@@ -27,12 +28,14 @@ class IngestOptions:
     jobs: int = 1  # extraction processes; above 1, a pool of forked workers (archive/parallel.py)
 
 
-def extract_one(doc: RawDocument | Failure, site: str | None = None) -> Extracted:
+def extract_one(
+    doc: RawDocument | Failure, site: str | None = None, boilerplate: frozenset[str] | None = None
+) -> Extracted:
     """Extract one document; every failure, expected or not, becomes a recorded Failure."""
     if isinstance(doc, Failure):
         return Extracted(raw=None, failure=doc)
     try:
-        article = extract(doc)
+        article = extract(doc, boilerplate=boilerplate)
     except IngestError as exc:
         return Extracted(
             raw=doc, failure=Failure(doc.origin, exc.reason, str(exc), doc.data, doc.format)
@@ -50,6 +53,12 @@ def extract_one(doc: RawDocument | Failure, site: str | None = None) -> Extracte
     if site:
         article.site_name = site
     return Extracted(raw=doc, article=article)
+
+
+def with_template(item: Extracted, template: frozenset[str]) -> Extracted | None:
+    """Re-extract a text dump with its site's template; None when that finds no article."""
+    again = extract_one(item.raw, item.article.site_name if item.article else None, template)  # type: ignore[arg-type]
+    return again if again.failure is None else None
 
 
 def batched(items: Iterable[Extracted], size: int) -> Iterator[list[Extracted]]:
@@ -99,6 +108,7 @@ def ingest(
 
     try:
         for batch in batched(observed(), options.batch_size):
+            batch = apply_site_templates(store, batch, with_template)
             result = store.write_batch(batch, run_id)
             merge(total, result)
             if after_commit:

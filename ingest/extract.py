@@ -10,14 +10,17 @@ from .model import Article, RawDocument
 MIN_UNTITLED_WORDS = 8
 
 
-def extract(raw: RawDocument) -> Article:
-    """Normalize one page into an Article, or raise an IngestError that names `raw.origin`."""
+def extract(raw: RawDocument, *, boilerplate: frozenset[str] | None = None) -> Article:
+    """Normalize one page into an Article, or raise an IngestError that names `raw.origin`.
+
+    `boilerplate`: a site template's lines (text dumps only), learned by the archive.
+    """
     if raw.format in {"text", "html"}:
         check_page_bytes(raw)
     if raw.format == "text":
         from .textdump import extract_text_dump
 
-        article = extract_text_dump(raw)
+        article = extract_text_dump(raw, boilerplate)
     elif raw.format == "html":
         from .html import extract_html
 

@@ -447,13 +447,16 @@ def make_line(index: int, raw: str) -> Line:
     )
 
 
+# A line the site's template marks is known furniture: it is dropped from the body anyway, so
+# inside an article it costs the region little (a short final paragraph after it must survive).
+TEMPLATE_PENALTY = 0.5
 BOILER_PENALTY = 1.5  # known phrases also sit inside articles ("Advertisement"): a gap, not a wall
 
 
 def score_line(line: Line) -> float:
     """Positive for prose, negative for chrome; the region pick sums these."""
     if line.template:  # site furniture sits inside articles too ("Don't miss"): a gap, not a wall
-        return -BOILER_PENALTY
+        return -TEMPLATE_PENALTY
     if line.boiler:
         return -BOILER_PENALTY if line.chars < 60 else -1.5
     if line.date_only:

@@ -9,11 +9,42 @@ learns a template per site from the dumps it already holds and passes it back in
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 
-__all__ = ["learn_site_boilerplate"]
+__all__ = ["learn_site_boilerplate", "page_keys", "template_from_counts"]
 
 _MAX_KEY_CHARS = 400  # longer lines are articles' paragraphs, not furniture
 _PROSE_CHARS = 60  # from this length a line reads as a sentence of some article
+
+
+def page_keys(page: str) -> set[str]:
+    """The distinct line keys of one dump that could be template lines (short enough)."""
+    from .textdump import page_lines  # the extractor's own line keys, bullets and spacing folded
+
+    return {line.key for line in page_lines(page) if line.key and len(line.key) <= _MAX_KEY_CHARS}
+
+
+def template_from_counts(
+    counts: Mapping[str, int], pages: int, min_pages: int = 3
+) -> frozenset[str]:
+    """Template lines given how many of a site's `pages` dumps hold each key.
+
+    The archive keeps these counts per site across batches, so a template keeps learning.
+    """
+    if min_pages < 2:
+        raise ValueError(
+            f"min_pages must be at least 2 (got {min_pages}); one page is not a template."
+        )
+    if pages < min_pages:
+        return frozenset()
+    # A long sentence shared by a few pages is more often a follow-up story's background
+    # paragraph than furniture: it must be on more pages, and on half of them at least.
+    prose_floor = max(min_pages + 1, -(-pages // 2))
+    return frozenset(
+        key
+        for key, n in counts.items()
+        if n >= (prose_floor if len(key) >= _PROSE_CHARS else min_pages)
+    )
 
 
 def learn_site_boilerplate(pages: list[str], min_pages: int = 3) -> frozenset[str]:
@@ -24,24 +55,8 @@ def learn_site_boilerplate(pages: list[str], min_pages: int = 3) -> frozenset[st
     never turn its text into boilerplate. Keys are `textdump_lines.norm_key` forms, the
     same the extractor compares with.
     """
-    if min_pages < 2:
-        raise ValueError(
-            f"min_pages must be at least 2 (got {min_pages}); one page is not a template."
-        )
     distinct = list(dict.fromkeys(page for page in pages if isinstance(page, str) and page.strip()))
-    if len(distinct) < min_pages:
-        return frozenset()
     counts: Counter[str] = Counter()
-    from .textdump import page_lines  # the extractor's own line keys, bullets and spacing folded
-
     for page in distinct:
-        keys = {line.key for line in page_lines(page)}
-        counts.update(key for key in keys if key and len(key) <= _MAX_KEY_CHARS)
-    # A long sentence shared by a few pages is more often a follow-up story's background
-    # paragraph than furniture: it must be on more pages, and on half of them at least.
-    prose_floor = max(min_pages + 1, -(-len(distinct) // 2))
-    return frozenset(
-        key
-        for key, n in counts.items()
-        if n >= (prose_floor if len(key) >= _PROSE_CHARS else min_pages)
-    )
+        counts.update(page_keys(page))
+    return template_from_counts(counts, len(distinct), min_pages)

@@ -1,0 +1,109 @@
+"""Site templates for text dumps, remembered per site in the archive.
+
+A single dump cannot always tell a site's furniture (menus, promos, a newsletter blurb written
+as a sentence) from its article; many dumps of the same site can. For every new text dump we
+count, per site, how many dumps hold each short line (`site_template_lines`), and re-extract a
+page with its site's template when the template marks lines of that page. Counts accumulate
+across batches and runs, so the template keeps learning; a site with fewer than `MIN_PAGES`
+dumps has no template and its pages are extracted on their own evidence.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+
+from ingest.decode import decode_bytes
+from ingest.errors import IngestError
+from ingest.textdump_template import page_keys, template_from_counts
+
+from .store import Extracted, Store
+
+MIN_PAGES = 3
+PRUNE_EVERY = 100  # pages of a site between prunings of lines seen on one page only
+_IN_CHUNK = 500
+
+Reextract = Callable[[Extracted, frozenset[str]], Extracted | None]
+
+
+def ensure_tables(store: Store) -> None:
+    db = store.db
+    if "site_templates" not in db.table_names():
+        with db.atomic():
+            db["site_templates"].create({"site": str, "pages": int}, pk="site")
+            db["site_template_lines"].create(
+                {"site": str, "key": str, "pages": int}, pk=("site", "key")
+            )
+
+
+def _is_new_text_page(store: Store, item: Extracted) -> bool:
+    raw = item.raw
+    if raw is None or item.article is None or raw.format != "text" or not item.article.site_name:
+        return False
+    from .store import sha256
+
+    seen = store.db.execute(
+        "SELECT 1 FROM sources WHERE sha256 = ? AND status != 'failed' LIMIT 1", [sha256(raw.data)]
+    ).fetchone()
+    return seen is None
+
+
+def apply_site_templates(
+    store: Store, batch: list[Extracted], reextract: Reextract
+) -> list[Extracted]:
+    """Count this batch's new text dumps into their sites' templates; re-extract pages they mark."""
+    groups: dict[str, list[tuple[int, set[str]]]] = defaultdict(list)
+    for position, item in enumerate(batch):
+        if not _is_new_text_page(store, item):
+            continue
+        try:
+            text = decode_bytes(item.raw.data, item.raw.origin)  # type: ignore[union-attr]
+        except IngestError:
+            continue
+        groups[item.article.site_name].append((position, page_keys(text)))  # type: ignore[union-attr,index]
+    if not groups:
+        return batch
+    ensure_tables(store)
+    result = list(batch)
+    with store.db.atomic():
+        for site, pages in groups.items():
+            template = _count_and_learn(store, site, [keys for _, keys in pages])
+            if not template:
+                continue
+            for position, keys in pages:
+                if keys & template:
+                    better = reextract(batch[position], template)
+                    if better is not None and better.article is not None:
+                        result[position] = better
+    return result
+
+
+def _count_and_learn(store: Store, site: str, pages: list[set[str]]) -> frozenset[str]:
+    db = store.db
+    row = db.execute("SELECT pages FROM site_templates WHERE site = ?", [site]).fetchone()
+    before = row[0] if row else 0
+    total = before + len(pages)
+    db.execute("INSERT OR REPLACE INTO site_templates (site, pages) VALUES (?, ?)", [site, total])
+    batch_counts: dict[str, int] = defaultdict(int)
+    for keys in pages:
+        for key in keys:
+            batch_counts[key] += 1
+    db.conn.executemany(
+        "INSERT INTO site_template_lines (site, key, pages) VALUES (?, ?, ?) "
+        "ON CONFLICT (site, key) DO UPDATE SET pages = pages + excluded.pages",
+        [(site, key, n) for key, n in batch_counts.items()],
+    )
+    if before // PRUNE_EVERY != total // PRUNE_EVERY:
+        db.execute("DELETE FROM site_template_lines WHERE site = ? AND pages < 2", [site])
+    keys = list(batch_counts)
+    counts: dict[str, int] = {}
+    for start in range(0, len(keys), _IN_CHUNK):
+        chunk = keys[start : start + _IN_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        counts.update(
+            db.execute(
+                f"SELECT key, pages FROM site_template_lines WHERE site = ? AND key IN ({marks})",
+                [site, *chunk],
+            ).fetchall()
+        )
+    return template_from_counts(counts, total, MIN_PAGES)
