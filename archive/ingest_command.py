@@ -38,6 +38,8 @@ def storage_hint(exc: BaseException, folder: Path) -> str:
     errno_ = getattr(exc, "errno", None)
     if errno_ == errno.ENOSPC or "disk is full" in text or "no space left" in text:
         return f" The disk holding {folder} is full: free some space and run the same command again (inputs already archived are skipped)."
+    if "database is locked" in text or "busy" in text:
+        return " Another newsarchive process is writing to this archive: wait for it to finish, then run the same command again (inputs already archived are skipped)."
     if (
         errno_ in (errno.EROFS, errno.EACCES, errno.EPERM)
         or "readonly" in text

@@ -8,6 +8,7 @@ every 100 rows on their own otherwise (TRAPS.md).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -347,10 +348,31 @@ class Store:
     def write_batch(self, items: Iterable[Extracted], run_id: int) -> BatchResult:
         """Store one batch atomically: all of it is visible afterwards, or none of it."""
         result = BatchResult()
-        with self.db.atomic():
+        with self.write_lock(), self.db.atomic():
             for item in items:
                 self._write_one(item, run_id, result)
         return result
+
+    @contextlib.contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """One transaction that holds SQLite's write lock from its first statement.
+
+        A plain (deferred) BEGIN reads first and asks for the lock at its first write; when
+        another ingester committed meanwhile, SQLite fails at once with "database is locked"
+        instead of waiting for the busy timeout. BEGIN IMMEDIATE waits, then reads fresh data.
+        """
+        conn = self.db.conn
+        if conn.in_transaction:
+            yield
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:
+                conn.rollback()
+            raise
+        conn.commit()
 
     def _write_one(self, item: Extracted, run_id: int, result: BatchResult) -> None:
         raw = item.raw
