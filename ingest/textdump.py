@@ -70,6 +70,7 @@ def page_lines(text: str) -> list[Line]:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ").replace("\x00", "")
     lines = [make_line(i, raw.rstrip()) for i, raw in enumerate(text.split("\n")) if raw.strip()]
     counts = Counter(line.key for line in lines if line.key)
+    mark_nested(lines)
     for pos, line in enumerate(lines):
         line.repeats = counts.get(line.key, 1)
         if line.repeats > 1 and line.chars < 200:
@@ -77,6 +78,22 @@ def page_lines(text: str) -> list[Line]:
             near = lines[max(0, pos - 2) : pos] + lines[pos + 1 : pos + 3]
             line.twin = any(other.key == line.key for other in near)
     return lines
+
+
+_LIST_GLYPHS = ("•", "□", "○", "☆", "◦", "▪", "■", "●")
+
+
+def mark_nested(lines: list[Line]) -> None:
+    """Flag lines indented deeper than the list bullet above them (the item's further blocks)."""
+    owner: int | None = None  # indentation of the bullet whose item we are in
+    for line in lines:
+        indent = len(line.raw) - len(line.raw.lstrip(" "))
+        if line.bullet and line.raw.lstrip().startswith(_LIST_GLYPHS):
+            owner = indent
+        elif owner is not None and indent > owner:
+            line.nested = True
+        else:
+            owner = None
 
 
 def _extract(text: str, boilerplate: frozenset[str]) -> Article:

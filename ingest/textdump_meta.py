@@ -40,6 +40,16 @@ def find_title(lines: list[Line], start: int, keys_text: str) -> int | None:
     best: tuple[float, int] | None = None
     low = max(0, start - 45)
     chrome = 0  # boilerplate rows between a candidate and the body do not count as distance
+    related = next(  # a related-stories list can sit between the headline and the body
+        (
+            pos
+            for pos in range(start - 1, low - 1, -1)
+            if lines[pos].chars < 80 and _RELATED_LIST.match(lines[pos].text)
+        ),
+        None,
+    )
+    if related is not None and not any(line.date_only for line in lines[related + 1 : start]):
+        related = None  # a list of dated teaser cards, not an inline box of links
     for pos in range(min(start + 2, len(lines) - 1), low - 1, -1):
         line = lines[pos]
         text = line.text
@@ -61,7 +71,10 @@ def find_title(lines: list[Line], start: int, keys_text: str) -> int | None:
             continue
         if bool(_ANY_DIGIT.search(text)) and parse_date(text):
             continue
-        score = -0.08 * (abs(start - pos) - chrome)
+        distance = abs(start - pos) - chrome
+        if related is not None and pos < related:
+            distance -= start - related  # the teaser list between it and the body is no distance
+        score = -0.08 * distance
         if pos >= start and (text.endswith(".") or line.chars > 150):
             continue  # inside the body only a headline-shaped line can be the title
         occurrences = keys_text.count(line.key)
@@ -71,6 +84,8 @@ def find_title(lines: list[Line], start: int, keys_text: str) -> int | None:
             score += 0.5
         if line.bullet:
             score -= 2.5
+        if related is not None and related < pos < start:
+            score -= 3.0  # under a "More stories like this" row: a teaser, not the headline
         if text.endswith(".") and not text.endswith("..."):
             score -= 2.0 if line.words > 14 else 1.0
         if is_person_name(text):
@@ -97,6 +112,11 @@ def find_title(lines: list[Line], start: int, keys_text: str) -> int | None:
     return best[1] if best else None
 
 
+_RELATED_LIST = re.compile(
+    r"^\W*(?:more (?:stories|articles|news|posts) like this(?: one)?|related (?:articles|stories|posts|news)|"
+    r"you (?:may|might) also (?:like|enjoy)|recommended (?:for you|stories|articles))\W*$",
+    re.IGNORECASE,
+)
 _NAMES_AND = re.compile(
     r"^(?:[A-ZÀ-Þ][\w'’.-]*\s+){1,3}(?:and|&)\s+(?:[A-ZÀ-Þ][\w'’.-]*(?:\s+|$)){2,8}$"
 )

@@ -119,6 +119,49 @@ def test_related_story_list_after_the_article_is_not_body() -> None:
     assert body.endswith(PROSE[2])
 
 
+def test_teaser_text_nested_under_menu_bullets_is_not_the_article() -> None:
+    """w3m indents a list item's further blocks under its bullet: menus of teaser cards."""
+    teasers = []
+    for n in range(8):
+        teasers += [
+            "  •",
+            f"    Teaser headline number {n} in the menuThe teaser's own summary sentence runs on "
+            "for a while here, as teasers do, to tempt a reader into clicking on it now.",
+        ]
+    page = _page(
+        *teasers,
+        "Council approves budget after long fight",
+        "March 3, 2024 at 9:45 am",
+        *PROSE[:3],
+    )
+    article = extract(_raw(page))
+    assert article.body.split("\n\n") == PROSE[:3]
+    assert article.title == "Council approves budget after long fight"
+    assert article.published == "2024-03-03T09:45:00"
+
+
+def test_dated_teaser_cards_between_headline_and_body_do_not_take_their_place() -> None:
+    cards = ["MORE STORIES LIKE THIS ONE"]
+    for n, day in enumerate(("May 2, 2016", "June 9, 2015", "July 30, 2010")):
+        cards += [
+            f"Older story number {n} about the council",
+            "NEWS",
+            f"Older story number {n} about the council",
+            day,
+        ]
+    page = _page(
+        "Council approves budget after long fight",
+        "Jane Doe",
+        "Metro March 3, 2024 13:42",
+        *cards,
+        *PROSE[:3],
+    )
+    article = extract(_raw(page))
+    assert article.title == "Council approves budget after long fight"
+    assert article.published == "2024-03-03T13:42:00"
+    assert article.body.split("\n\n") == PROSE[:3]
+
+
 def test_published_never_invents_a_missing_day() -> None:
     page = _page("Council approves budget after long fight", "Posted June 2024", *PROSE[:3])
     assert extract(_raw(page)).published is None
@@ -219,8 +262,9 @@ def test_pathological_lines_stay_fast(text: str) -> None:
 def test_corpus_text_dumps_score_above_the_bars(tmp_path: Path) -> None:
     """The shared scorer's figures on the development split stay at or above the issue's bars.
 
-    Floors sit a little under the measured figures (body F1 0.926, title 0.71, authors 0.66,
-    published 0.79) so that a real regression fails while noise does not.
+    Floors sit a little under the measured figures (body F1 0.932, title 0.74, authors 0.69)
+    so that a real regression fails while noise does not; published (measured 0.816) is held
+    at the issue's bar of 0.80.
     """
     import subprocess
     import sys
@@ -249,4 +293,4 @@ def test_corpus_text_dumps_score_above_the_bars(tmp_path: Path) -> None:
     assert float(figures["body_f1"]) >= 0.90, final
     assert float(figures["title_acc"]) >= 0.65, final
     assert float(figures["authors_acc"]) >= 0.60, final
-    assert float(figures["published_acc"]) >= 0.75, final
+    assert float(figures["published_acc"]) >= 0.80, final
