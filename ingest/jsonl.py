@@ -47,8 +47,14 @@ def _document(origin: str, obj: Any, data: bytes, container: str) -> RawDocument
     )
 
 
+def _lines(text: str) -> list[str]:
+    """Lines split on newlines only: `str.splitlines` also splits on U+2028, U+0085 and
+    \x1c-\x1e, which JSON strings may hold raw, and would break such a record in two."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
 def _first_line_is_json(text: str) -> bool:
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    first = next((line for line in _lines(text) if line.strip()), "")
     try:
         json.loads(first)
     except ValueError:
@@ -89,7 +95,7 @@ def iter_json_records(origin: str, data: bytes) -> Iterator[RawDocument | Failur
             if isinstance(whole, dict) and "\n" in stripped.strip():
                 yield _document(origin, whole, data, origin)  # one pretty-printed object
                 return
-    for lineno, line in enumerate(text.splitlines(), 1):
+    for lineno, line in enumerate(_lines(text), 1):
         if not line.strip():
             continue
         where = f"{origin}:{lineno}"

@@ -138,6 +138,11 @@ def iter_documents(inputs: Iterable[str], fmt: str = "auto") -> Iterator[RawDocu
             yield source
             continue
         origin = "<stdin>" if source == "-" else source
+        from .jsonl_stream import iter_stream, wants_stream
+
+        if wants_stream(source, fmt, detect_format):  # a big JSON Lines dump: flat memory
+            yield from iter_stream(source, MAX_BYTES)
+            continue
         try:
             data = read_bytes(source)
         except TruncatedGzip as exc:

@@ -15,6 +15,8 @@ import json
 import os
 import socket
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -23,6 +25,7 @@ import pytest
 from typer.testing import CliRunner
 
 from archive.cli import app
+from ingest.model import Failure
 
 from .conftest import load_truth
 
@@ -533,3 +536,81 @@ def test_absurd_dates_never_invent_a_day_and_ignore_tz(tmp_path, set_tz):
     for (given, wanted), got in zip(ABSURD_DATES.items(), first, strict=True):
         allowed = wanted if isinstance(wanted, set) else {wanted}
         assert got in allowed, (given, got)
+
+
+# --------------------------------------------------------------------------- big dumps, streamed
+
+RSS_SCRIPT = """
+import resource, sys
+from ingest.readers import iter_documents
+kinds = {}
+for doc in iter_documents([sys.argv[1]]):
+    kinds[type(doc).__name__] = kinds.get(type(doc).__name__, 0) + 1
+print(kinds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+def big_jsonl(path: Path, megabytes: int) -> int:
+    """Truth rows repeated (distinct ids) up to `megabytes`, one broken line in the middle."""
+    rows = load_truth()
+    written = lines = 0
+    with path.open("wb") as fh:
+        while written < megabytes * 2**20:
+            row = {**rows[lines % len(rows)], "id": lines}
+            data = (json.dumps(row) + "\n").encode() if lines != 500 else b'{"cut": \n'
+            fh.write(data)
+            written += len(data)
+            lines += 1
+    return lines
+
+
+def test_a_big_json_lines_dump_is_streamed_in_flat_memory(tmp_path):
+    """Read whole, this 40 MB dump needed ~300 MB; streamed, memory does not grow with size."""
+    from ingest.jsonl_stream import STREAM_AT
+
+    path = tmp_path / "dump.jsonl"
+    lines = big_jsonl(path, 40)
+    assert path.stat().st_size > STREAM_AT
+    out = subprocess.run(
+        [sys.executable, "-c", RSS_SCRIPT, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    kinds, peak_mb = out.stdout.rsplit(" ", 1)
+    assert eval(kinds) == {"RawDocument": lines - 1, "Failure": 1}
+    assert int(peak_mb) < 120, f"peak RSS {peak_mb} MB while reading a 40 MB dump"
+
+
+def test_streamed_lines_are_the_records_the_whole_file_reader_gives(tmp_path):
+    from ingest.jsonl import iter_json_records
+    from ingest.jsonl_stream import iter_stream
+
+    path = tmp_path / "d.jsonl"
+    rows = [{**good_row(n), "title": f"Line\u2028sep {n} \x85"} for n in range(5)]
+    path.write_bytes(codecs.BOM_UTF8 + jsonl(rows) + b"\r\nnot json\n\n[1]\n" + jsonl(rows[:1]))
+    whole = list(iter_json_records(str(path), path.read_bytes()))
+    streamed = list(iter_stream(str(path), 2**20))
+    assert [(d.origin, d.data, type(d).__name__) for d in streamed] == [
+        (d.origin, d.data, type(d).__name__) for d in whole
+    ]
+    assert sum(isinstance(d, Failure) for d in streamed) == 2
+
+
+def test_streamed_line_over_the_cap_and_a_cut_gzip_are_one_failure_each(tmp_path):
+    from ingest.jsonl_stream import iter_stream
+
+    path = tmp_path / "d.jsonl"
+    small = [{"title": f"T{n}", "body": f"A short body number {n}."} for n in range(3)]
+    small[1]["body"] = "x" * 5000
+    path.write_bytes(jsonl(small))
+    docs = list(iter_stream(str(path), 4096))
+    assert [getattr(d, "reason", "ok") for d in docs] == ["ok", "too_large", "ok"]
+    assert docs[1].origin == f"{path}:2" and docs[2].origin == f"{path}:3"
+    cut = tmp_path / "cut.jsonl.gz"
+    whole = gzip.compress(jsonl([good_row(n) for n in range(6)]))
+    cut.write_bytes(whole[: len(whole) * 2 // 3])
+    docs = list(iter_stream(str(cut), 2**20))
+    assert all(not isinstance(d, Failure) for d in docs[:-1]) and len(docs) >= 2
+    assert docs[-1].reason == "truncated" and "kept" in docs[-1].message
