@@ -87,11 +87,11 @@ _NUMERIC = re.compile(
     rf"{_B}(?P<a>[0-3]?\d)(?P<sep>[./-])(?P<b>[0-3]?\d)(?P=sep)(?P<year>(?:19|20)\d\d){_TIME}(?!\d)"
 )
 _US_SHORT = re.compile(rf"{_B}(?P<a>[01]?\d)/(?P<b>[0-3]?\d)/(?P<year>[0-3]\d)(?![\d/])")
-_MDY = re.compile(rf"{_B}{_MON}\s*{_DAY}\s*,?\s*{_YEAR}{_TIME}{_E}", re.IGNORECASE)
-_DMY = re.compile(
-    rf"{_B}{_DAY}\s*(?:de\s+)?{_MON}\s*(?:de\s+|del\s+|,\s*)?{_YEAR}{_TIME}{_E}", re.IGNORECASE
-)
-_YMD_WORDS = re.compile(rf"{_B}{_YEAR}\s*(?:年\s*)?{_MON}\s*{_DAY}{_E}", re.IGNORECASE)
+# The month-name patterns run on lowercased text without IGNORECASE: case-folding a long
+# alternation of month names makes every search several times slower.
+_MDY = re.compile(rf"{_B}{_MON}\s*{_DAY}\s*,?\s*{_YEAR}{_TIME}{_E}")
+_DMY = re.compile(rf"{_B}{_DAY}\s*(?:de\s+)?{_MON}\s*(?:de\s+|del\s+|,\s*)?{_YEAR}{_TIME}{_E}")
+_YMD_WORDS = re.compile(rf"{_B}{_YEAR}\s*(?:年\s*)?{_MON}\s*{_DAY}{_E}")
 _CJK = re.compile(
     r"(?P<year>(?:19|20)\d\d)\s*[年.]\s*(?P<month>[01]?\d)\s*[月.]\s*(?P<day>[0-3]?\d)\s*[日일]?"
 )
@@ -166,8 +166,9 @@ def parse_date(
             if day:
                 candidates.append((m.start(), _with_time(day, m) if pattern is _ISO else day))
                 break
+    lower = _lower_same_length(text)
     for pattern in (_MDY, _DMY, _YMD_WORDS):
-        for m in pattern.finditer(text):
+        for m in pattern.finditer(lower):
             month = _month_number(m["mon"])
             if month is None:
                 continue
@@ -191,14 +192,22 @@ def parse_date(
     if candidates:
         return min(candidates)[1]
     if reference:
-        return _relative(text, reference) or _without_year(text, reference)
+        return _relative(text, reference) or _without_year(lower, reference)
     return None
 
 
-_MD_NO_YEAR = re.compile(rf"{_B}{_MON}\s*{_DAY}(?!\s*,?\s*\d{{4}})(?![\w:])", re.IGNORECASE)
-_DM_NO_YEAR = re.compile(
-    rf"{_B}{_DAY}\s*(?:de\s+)?{_MON}(?!\s*,?\s*(?:de\s+)?\d{{4}}){_E}", re.IGNORECASE
-)
+def _lower_same_length(text: str) -> str:
+    """`text` lowercased, unless that would shift positions (a few letters grow when lowered)."""
+    lower = text.lower()
+    return (
+        lower
+        if len(lower) == len(text)
+        else "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in text)
+    )
+
+
+_MD_NO_YEAR = re.compile(rf"{_B}{_MON}\s*{_DAY}(?!\s*,?\s*\d{{4}})(?![\w:])")
+_DM_NO_YEAR = re.compile(rf"{_B}{_DAY}\s*(?:de\s+)?{_MON}(?!\s*,?\s*(?:de\s+)?\d{{4}}){_E}")
 
 
 def _without_year(text: str, reference: str) -> str | None:
