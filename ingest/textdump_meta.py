@@ -322,8 +322,8 @@ def find_published(
     reference = _page_reference(everything)
     unique = [line for line in zone if line.repeats == 1]  # a related list's dates repeat
     groups = (
-        (unique, True),
-        (zone, True),
+        (_published_first(unique), True),
+        (_published_first(zone), True),
         (after[:6], True),
         (before[::-1], False),
         (after, False),
@@ -332,17 +332,57 @@ def find_published(
         for line in group:
             if len(line.text) > 160 or line.credit:  # captions carry the photo's date
                 continue
-            found = parse_date(line.text, reference=reference if near else None)
+            found = stamp_date(line.text, reference=reference if near else None)
             if found:
                 return found
     dated = [
         line for line in everything if len(line.text) < 300 and bool(_ANY_DIGIT.search(line.text))
     ]
     for line in dated:
-        found = parse_date(line.text)
+        found = stamp_date(line.text)
         if found:
             return found
     return None
+
+
+_PUBLISHED_LABEL = re.compile(
+    r"(?<!\w)(?:first published|originally published|original|published|posted|publicado|publié|"
+    r"veröffentlicht|pubblicato|diterbitkan)(?!\w)",
+    re.IGNORECASE,
+)
+_UPDATED_LABEL = re.compile(
+    r"^\W*(?:last )?(?:updated|modified|edited|actualizado|mis à jour|aktualisiert|aggiornato)(?!\w)",
+    re.IGNORECASE,
+)
+
+
+def _published_first(lines: list[Line]) -> list[Line]:
+    """Stamps labelled "Published"/"Posted" first, unlabelled next, "Updated ..." rows last.
+
+    A page that shows both keeps its publication day in the first kind; an update is a
+    later day more often than not.
+    """
+
+    def rank(line: Line) -> int:
+        if _PUBLISHED_LABEL.search(line.text):
+            return 0
+        return 2 if _UPDATED_LABEL.match(line.text) else 1
+
+    return sorted(lines, key=rank)
+
+
+def stamp_date(text: str, reference: str | None = None) -> str | None:
+    """The date of a stamp row, preferring the one after a "Published"/"Posted" label.
+
+    "Updated Nov 19, 9:41 AM; Posted Nov 18, 8:19 PM" is the 18th; a row without a label
+    gives its first date.
+    """
+    label = _PUBLISHED_LABEL.search(text)
+    if label and label.start() > 0:
+        found = parse_date(text[label.start() :], reference=reference)
+        if found:
+            return found
+    return parse_date(text, reference=reference)
 
 
 def _page_reference(lines: list[Line]) -> str | None:

@@ -162,6 +162,25 @@ def test_dated_teaser_cards_between_headline_and_body_do_not_take_their_place() 
     assert article.body.split("\n\n") == PROSE[:3]
 
 
+@pytest.mark.parametrize(
+    "stamps",
+    [
+        ("Updated Mar 4, 9:41 AM; Posted Mar 3, 8:19 PM",),
+        ("Updated: 4 March 2024 9:38 pm", "Posted: 3 March 2024 8:11 pm"),
+        ("Updated March 4, 2024 8:21 am ET / Original March 3, 2024 8:02 am ET",),
+    ],
+)
+def test_the_published_stamp_wins_over_the_updated_one(stamps: tuple[str, ...]) -> None:
+    page = _page(
+        "Council approves budget after long fight",
+        "By Jane Doe",
+        *stamps,
+        *PROSE[:3],
+        footer=("Also on the site: March 9, 2024",),
+    )
+    assert (extract(_raw(page)).published or "")[:10] == "2024-03-03"
+
+
 def test_published_never_invents_a_missing_day() -> None:
     page = _page("Council approves budget after long fight", "Posted June 2024", *PROSE[:3])
     assert extract(_raw(page)).published is None
@@ -263,7 +282,7 @@ def test_corpus_text_dumps_score_above_the_bars(tmp_path: Path) -> None:
     """The shared scorer's figures on the development split stay at or above the issue's bars.
 
     Floors sit a little under the measured figures (body F1 0.932, title 0.74, authors 0.69)
-    so that a real regression fails while noise does not; published (measured 0.816) is held
+    so that a real regression fails while noise does not; published (measured 0.803) is held
     at the issue's bar of 0.80.
     """
     import subprocess
