@@ -265,6 +265,9 @@ def test_any_text_gives_an_article_or_an_ingest_error(text: str) -> None:
         "a." * 30_000,
         "Home » " * 5_000,
         "Ann, " * 20_000,
+        "  •\n" + "    Nested teaser text under one bullet\n" * 10_000,
+        "Updated " * 20_000 + "Posted March 3, 2024",
+        "MORE STORIES LIKE THIS ONE\n" * 10_000,
     ],
 )
 def test_pathological_lines_stay_fast(text: str) -> None:
