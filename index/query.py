@@ -124,7 +124,7 @@ def _check_errors(query: Any, text: str, schema: Any) -> None:
                 f"The query {text!r} names the field {field!r}, which does not exist; "
                 f"use one of {', '.join(QUERY_FIELDS)}."
             )
-        if field in ("id", "hash", "undated"):
+        if field in ("id", "hash", "c_authors", "c_when", "c_month"):
             raise QuerySyntaxError(
                 f"The query {text!r} names the internal field {field!r}; "
                 f"use one of {', '.join(QUERY_FIELDS)}."

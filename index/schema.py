@@ -1,15 +1,18 @@
-"""The Whoosh schema, shaped by measurements (TRAPS.md, issue 5).
+"""The Whoosh schema, shaped by measurements (TRAPS.md, issues 5 and 8; bench/README.md).
 
 - Only `id` and `hash` are stored: hits are rendered from SQLite (title, url, body for
   snippets), so the index stays small and the body is never duplicated.
-- `title` and `body` are stemmed with `spelling=True`, so did-you-mean suggestions are whole
-  words, not stems. No stop list: a stop list renumbers positions, so a phrase like
-  "state of the union" would also match "state union" (regression-tested).
-- `authors` is a comma-separated KEYWORD with term vectors: author facets were 13x faster.
-- `category` and `site` are sortable IDs (column-backed facets); `year` and `month` are
-  numeric sortable fields because a FieldFacet on a number was 150x faster than a
-  DateRangeFacet; `published` is a sortable DATETIME for date sorting and ranges.
-- `undated` (0/1) lets "oldest first" put articles without a date last.
+- `title` and `body` are stemmed, with positions (phrases). No `spelling=True`: the separate
+  spelling words doubled the postings and cost 40% of the build; did-you-mean turns stems
+  back into words instead (`index.spelling`). No stop list: a stop list renumbers
+  positions, so "state of the union" would also match "state union" (regression-tested).
+- `authors` is a comma-separated KEYWORD (filters, `author:` queries); no term vectors.
+- Facets, date filters and date sorting read per-document columns in bulk, never postings
+  (`index.columns`): `category` and `site` keep a RefBytes column (a small list of distinct
+  values and one number per document), `c_authors` holds the names joined by U+001F,
+  `c_when` the publication time in seconds since 0001-01-01 (0 when undated) and `c_month`
+  yyyymm (0 when undated). `published`, `year` and `month` stay indexed for typed queries
+  such as published:[2024 to 2025] or year:2024.
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ from datetime import datetime
 from typing import Any
 
 from whoosh.analysis import StemmingAnalyzer
-from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh.columns import NumericColumn, RefBytesColumn, VarBytesColumn
+from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+AUTHOR_SEP = "\x1f"  # joins names in the c_authors column; never inside a name
 
 # Field names a user may type in a query (`author:` is an alias of `authors`).
 QUERY_FIELDS = (
@@ -46,17 +51,24 @@ def build_schema() -> Schema:
     return Schema(
         id=ID(stored=True, unique=True, sortable=True),
         hash=ID(stored=True),
-        title=TEXT(analyzer=text_analyzer(), spelling=True, field_boost=2.0),
-        body=TEXT(analyzer=text_analyzer(), spelling=True),
-        authors=KEYWORD(commas=True, vector=True, scorable=True),
-        category=ID(sortable=True),
-        site=ID(sortable=True),
+        title=TEXT(analyzer=text_analyzer(), field_boost=2.0),
+        body=TEXT(analyzer=text_analyzer()),
+        authors=KEYWORD(commas=True, scorable=True),
+        category=ID(sortable=RefBytesColumn()),
+        site=ID(sortable=RefBytesColumn()),
         language=ID,
-        published=DATETIME(sortable=True),
-        undated=NUMERIC(int, bits=8, sortable=True),
-        year=NUMERIC(int, sortable=True),
-        month=NUMERIC(int, sortable=True),  # yyyymm, shown as "yyyy-mm"
+        published=DATETIME,
+        year=NUMERIC(int),
+        month=NUMERIC(int),  # yyyymm
+        c_authors=COLUMN(VarBytesColumn()),
+        c_when=COLUMN(NumericColumn("q", default=0)),
+        c_month=COLUMN(NumericColumn("i", default=0)),
     )
+
+
+def when_seconds(value: datetime) -> int:
+    """A naive datetime as whole seconds since 0001-01-01 (the `c_when` column; 0 = undated)."""
+    return value.toordinal() * 86400 + value.hour * 3600 + value.minute * 60 + value.second
 
 
 def parse_published(value: str | None) -> datetime | None:
@@ -97,15 +109,18 @@ def document(row: dict[str, Any]) -> dict[str, Any]:
     }
     # Commas separate KEYWORD values, so a comma inside a name ("Smith, Jr.") becomes a space.
     names = [" ".join(name.replace(",", " ").split()) for name in authors_list(row.get("authors"))]
+    names = list(dict.fromkeys(n.replace(AUTHOR_SEP, " ") for n in names if n))
     if names:
-        doc["authors"] = ",".join(dict.fromkeys(n for n in names if n))
+        doc["authors"] = ",".join(names)
+        doc["c_authors"] = AUTHOR_SEP.join(names).encode("utf-8")
     for field in ("category", "site", "language"):
         if row.get(field):
             doc[field] = str(row[field])
     published = parse_published(row.get("published"))
-    doc["undated"] = 0 if published else 1
     if published:
         doc["published"] = published
         doc["year"] = published.year
         doc["month"] = published.year * 100 + published.month
+        doc["c_when"] = when_seconds(published)
+        doc["c_month"] = published.year * 100 + published.month
     return doc

@@ -2,33 +2,34 @@
 did-you-mean suggestions, more-like-this and per-period counts.
 
 Works on plain values and returns plain values (ids, scores, counts); the archive layer turns
-ids into rows. Filters are Whoosh filters (a set of allowed documents), never post-filtering,
-and totals are counted exactly: `len(results)` undercounts a term AND a date range searched
-with a limit (TRAPS.md).
+ids into rows. Every matching document is listed once, unscored (`docs_for_query`); filters,
+the exact total and the facets work on that list with column arrays (`index.columns`), and
+the scorer only ranks the page, restricted to the filtered list. Totals are never Whoosh's
+`len(results)`, which undercounts a term AND a date range searched with a limit (TRAPS.md).
 """
 
 from __future__ import annotations
 
 import calendar
+import heapq
 import re
 import threading
+from collections import Counter
+from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import chain
 from typing import Any
 
+from . import columns
 from .errors import QuerySyntaxError
 from .query import parse
+from .schema import when_seconds
+from .spelling import suggest
 
 SORTS = ("relevance", "newest", "oldest")
 FACETS = ("author", "category", "site", "year", "month")
-FACET_FIELDS = {
-    "author": "authors",
-    "category": "category",
-    "site": "site",
-    "year": "year",
-    "month": "month",
-}
 INTERVALS = ("year", "month")
 TOP_FACET_VALUES = 20  # per author/category/site facet; years and months are all shown
 
@@ -131,8 +132,67 @@ def _resolve(reader: Any, fieldname: str, value: str) -> list[str]:
     return [t for t in reader.field_terms(fieldname) if str(t).casefold() == wanted]
 
 
+def _date_window(filters: Filters) -> tuple[int, int] | None:
+    """--since/--until as an inclusive range of `c_when` seconds, or None when not given."""
+    if not (filters.since or filters.until):
+        return None
+    start = date_bound(filters.since, end=False, name="--since") if filters.since else None
+    stop = date_bound(filters.until, end=True, name="--until") if filters.until else None
+    if start and stop and start > stop:
+        raise QuerySyntaxError(
+            f"--since {filters.since} is after --until {filters.until}: swap them."
+        )
+    low = when_seconds(start) if start else 1  # 0 is "undated": never inside a window
+    high = when_seconds(stop) if stop else 2**62
+    return low, high
+
+
+def _wanted_labels(labels: list[str], values: list[str]) -> set[int]:
+    """Label numbers per value: the exact value when indexed, else any equal ignoring case
+    (as `_resolve` does for terms)."""
+    out: set[int] = set()
+    for value in values:
+        exact = {i for i, label in enumerate(labels) if label == value}
+        if not exact:
+            wanted = value.casefold().strip()
+            exact = {i for i, label in enumerate(labels) if label and label.casefold() == wanted}
+        out |= exact
+    return out
+
+
+def restrict(searcher: Any, docs: Iterable[int], filters: Filters | None) -> list[int]:
+    """The document numbers of `docs` that pass `filters`, in the order given.
+
+    Category, site and date are read from columns (one array lookup per document); authors
+    from the postings of the matching author terms.
+    """
+    docs = docs if isinstance(docs, list) else list(docs)
+    if filters is None or filters.empty():
+        return docs
+    window = _date_window(filters)  # checked first: a bad date is an error even without hits
+    for fieldname, values in (("category", filters.categories), ("site", filters.sites)):
+        if values and docs:
+            refs, labels = columns.labelled(searcher, fieldname)
+            wanted = _wanted_labels(labels, values)
+            docs = [d for d in docs if refs[d] in wanted] if wanted else []
+    if window and docs:
+        when = columns.numeric(searcher, "c_when", "q")
+        low, high = window
+        docs = [d for d in docs if low <= when[d] <= high]
+    if filters.authors and docs:
+        from whoosh import query as q
+
+        reader = searcher.reader()
+        terms = [t for v in filters.authors for t in _resolve(reader, "authors", v)]
+        if not terms:
+            return []
+        allowed = set(searcher.docs_for_query(q.Or([q.Term("authors", t) for t in terms])))
+        docs = [d for d in docs if d in allowed]
+    return docs
+
+
 def filter_query(reader: Any, filters: Filters | None):  # type: ignore[no-untyped-def]
-    """The Whoosh query for `filters`, or None when nothing is filtered."""
+    """The Whoosh query for `filters`, or None when nothing is filtered (for more-like-this)."""
     from whoosh import query as q
 
     if filters is None or filters.empty():
@@ -149,106 +209,68 @@ def filter_query(reader: Any, filters: Filters | None):  # type: ignore[no-untyp
     if filters.since or filters.until:
         start = date_bound(filters.since, end=False, name="--since") if filters.since else None
         stop = date_bound(filters.until, end=True, name="--until") if filters.until else None
-        if start and stop and start > stop:
-            raise QuerySyntaxError(
-                f"--since {filters.since} is after --until {filters.until}: swap them."
-            )
         parts.append(q.DateRange("published", start, stop))
     return q.And(parts)
 
 
-def _allowed(searcher: Any, filters: Filters | None) -> set[int] | None:
-    fq = filter_query(searcher.reader(), filters)
-    if fq is None:
-        return None
-    return set(searcher.docs_for_query(fq))
-
-
-def _sortedby(sort: str):  # type: ignore[no-untyped-def]
-    from whoosh import sorting
-
-    if sort == "newest":  # a missing date sorts as the smallest value: put undated last
-        return sorting.MultiFacet(
-            [sorting.FieldFacet("undated"), sorting.FieldFacet("published", reverse=True)]
+def _check_sort(sort: str) -> None:
+    if sort not in SORTS:
+        raise QuerySyntaxError(
+            f"--sort {sort!r} is not a sort order; use one of {', '.join(SORTS)}."
         )
-    if sort == "oldest":  # undated articles last
-        return sorting.MultiFacet([sorting.FieldFacet("undated"), sorting.FieldFacet("published")])
-    if sort == "relevance":
-        return None
-    raise QuerySyntaxError(f"--sort {sort!r} is not a sort order; use one of {', '.join(SORTS)}.")
 
 
-def _author_facet():  # type: ignore[no-untyped-def]
-    """A multi-valued facet read from term vectors (13x faster than from postings).
+def _by_date(searcher: Any, docs: list[int], sort: str, count: int | None) -> list[int]:
+    """`docs` newest or oldest first, undated last either way; ties keep index order."""
+    when = columns.numeric(searcher, "c_when", "q")
+    if sort == "newest":  # undated is 0: the smallest, so last
+        key = when.__getitem__
+        return (
+            heapq.nlargest(count, docs, key=key) if count else sorted(docs, key=key, reverse=True)
+        )
+    last = 2**63 - 1
 
-    Whoosh's vector categorizer expects a KeyError for a document without the field, but the
-    codec raises a plain Exception; articles without authors must count as no author.
-    """
-    from whoosh import sorting
+    def oldest(d: int) -> int:
+        return when[d] or last
 
-    class VectorCategorizer(sorting.OverlappingCategorizer):
-        def keys_for(self, matcher, docid):  # type: ignore[no-untyped-def]
-            reader = self._segment_searcher.reader()
-            if not reader.has_vector(docid, self._fieldname):
-                return []
-            return super().keys_for(matcher, docid)
-
-    class AuthorFacet(sorting.FieldFacet):
-        def categorizer(self, global_searcher):  # type: ignore[no-untyped-def]
-            return VectorCategorizer(global_searcher, self.fieldname)
-
-    return AuthorFacet("authors", allow_overlap=True)
+    return heapq.nsmallest(count, docs, key=oldest) if count else sorted(docs, key=oldest)
 
 
-def _groupedby() -> dict[str, Any]:
-    from whoosh import sorting
-
-    return {
-        "author": _author_facet(),
-        "category": sorting.FieldFacet("category"),
-        "site": sorting.FieldFacet("site"),
-        "year": sorting.FieldFacet("year"),
-        "month": sorting.FieldFacet("month"),
-    }
+def _month_label(n: int) -> str | None:
+    return f"{n // 100:04d}-{n % 100:02d}" if 0 < n < 1_000_000 else None
 
 
-def _facet_key(name: str, key: Any) -> str | None:
-    if key is None or key == "" or key == b"":
-        return None
-    if isinstance(key, bytes):
-        key = key.decode("utf-8")
-    # A document without a year/month reads back as the column default (2**31 - 1).
-    if name == "month":
-        n = int(key)
-        return f"{n // 100:04d}-{n % 100:02d}" if 0 < n < 1_000_000 else None
-    if name == "year":
-        return str(int(key)) if 0 < int(key) < 10_000 else None
-    return str(key)
+def _top(counts: Counter, labels: list[str], top: int) -> dict[str, int]:
+    named = [(labels[k], n) for k, n in counts.items() if labels[k]]
+    named.sort(key=lambda kv: (-kv[1], kv[0].casefold()))
+    return dict(named[:top])
 
 
-def facet_counts(results: Any, top: int = TOP_FACET_VALUES) -> dict[str, dict[str, int]]:
+def facet_counts(
+    searcher: Any, docs: list[int], top: int = TOP_FACET_VALUES
+) -> dict[str, dict[str, int]]:
+    """Counts per author, category, site, year and month over every document in `docs`."""
     out: dict[str, dict[str, int]] = {}
-    for name in FACETS:
-        counts: dict[str, int] = {}
-        for key, count in results.groups(name).items():
-            label = _facet_key(name, key)
-            if label is not None and count:
-                counts[label] = counts.get(label, 0) + int(count)
-        if name in ("year", "month"):
-            out[name] = dict(sorted(counts.items()))
-        else:
-            ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].casefold()))
-            out[name] = dict(ranked[:top])
+    per_doc, names = columns.authors(searcher)
+    out["author"] = _top(Counter(chain.from_iterable(map(per_doc.__getitem__, docs))), names, top)
+    for name in ("category", "site"):
+        refs, labels = columns.labelled(searcher, name)
+        out[name] = _top(Counter(map(refs.__getitem__, docs)), labels, top)
+    out["year"], out["month"] = _period_counts(searcher, docs)
     return out
 
 
-def exact_count(searcher: Any, query: Any, allowed: set[int] | None) -> int:
-    """Number of documents matching `query` within `allowed`, without scoring."""
-    if allowed is None:
-        return sum(1 for _ in searcher.docs_for_query(query))
-    if not allowed:
-        return 0
-    return sum(1 for d in searcher.docs_for_query(query) if d in allowed)
+def _period_counts(searcher: Any, docs: Iterable[int]) -> tuple[dict[str, int], dict[str, int]]:
+    month = columns.numeric(searcher, "c_month", "i")
+    months: dict[str, int] = {}
+    years: dict[str, int] = {}
+    for n, count in sorted(Counter(map(month.__getitem__, docs)).items()):
+        label = _month_label(n)
+        if label is None:
+            continue
+        months[label] = count
+        years[label[:4]] = years.get(label[:4], 0) + count
+    return years, months
 
 
 def highlight_terms(query: Any, reader: Any) -> list[str]:
@@ -264,41 +286,6 @@ def highlight_terms(query: Any, reader: Any) -> list[str]:
     return sorted(words)
 
 
-_WORD = re.compile(r"(?<![\w:*?\[{])([^\W\d_]{2,})(?![\w:*?])")
-_OPERATORS = {"AND", "OR", "NOT", "TO", "ANDNOT", "ANDMAYBE"}
-
-
-def suggest(searcher: Any, text: str) -> str | None:
-    """The query with each word found in no title or body replaced by the closest indexed word.
-
-    Words are looked up unstemmed in the spelling lists (`spelling=True`), so the suggestion
-    reads "streaming", not the stem "stream". Field names, prefixes and operators are kept.
-    """
-    reader = searcher.reader()
-    analyzer = searcher.schema["body"].analyzer
-    changed = False
-
-    def fix(match: re.Match[str]) -> str:
-        nonlocal changed
-        word = match.group(1)
-        if word in _OPERATORS:
-            return word
-        stems = [t.text for t in analyzer(word)]
-        if not stems or any(
-            reader.doc_frequency("body", s) or reader.doc_frequency("title", s) for s in stems
-        ):
-            return word
-        found = searcher.suggest("body", word.lower(), limit=1, maxdist=2, prefix=1)
-        found = found or searcher.suggest("title", word.lower(), limit=1, maxdist=2, prefix=1)
-        if not found:
-            return word
-        changed = True
-        return found[0]
-
-    corrected = _WORD.sub(fix, text)
-    return corrected if changed and corrected != text else None
-
-
 def search(
     ix: Any,
     text: str,
@@ -310,52 +297,43 @@ def search(
     facets: bool = False,
     all_hits: bool = False,
 ) -> IndexHits:
-    """Run `text` against the index. With `all_hits`, ids holds every hit in order."""
-    from whoosh import sorting
+    """Run `text` against the index. With `all_hits`, ids holds every hit in order.
 
+    One pass lists every matching document (unscored), filters and facets work on that list,
+    and only the page is ranked: by Whoosh's scorer (top-N with block skipping, restricted to
+    the filtered list) or by the date column.
+    """
     if limit < 1 or page < 1:
         raise QuerySyntaxError("--limit and --page must be 1 or more.")
-    sortedby = _sortedby(sort)
+    _check_sort(sort)
     with open_searcher(ix) as searcher:
         reader = searcher.reader()
         query = parse(text, ix.schema, reader)
-        allowed = _allowed(searcher, filters)
+        filtered = filters is not None and not filters.empty()
+        docs = restrict(searcher, searcher.docs_for_query(query), filters)
         wanted = None if all_hits else limit * page
-        kwargs: dict[str, Any] = {"limit": wanted, "filter": allowed}
-        if sortedby:
-            kwargs["sortedby"] = sortedby
-        if facets:
-            kwargs["groupedby"] = _groupedby()
-            kwargs["maptype"] = sorting.Count
-        if allowed is not None and not allowed:
-            kwargs["filter"] = {-1}  # an empty set reads as "no filter" to Whoosh
-        results = searcher.search(query, **kwargs)
-        if all_hits or (facets and not sortedby):
-            total = results.scored_length()  # an unlimited collector: it kept every hit
-        else:  # a top-N or sorting collector's own count is not to be trusted (TRAPS.md)
-            total = exact_count(searcher, query, allowed)
         start = 0 if all_hits else limit * (page - 1)
-        stop = None if all_hits else start + limit
-        docs = _page(results, reader.column_reader("id"), start, stop, sortedby is None)
+        ranked: list[tuple[int, float | None]]
+        if not docs or start >= len(docs):
+            ranked = []
+        elif sort != "relevance":
+            ranked = [(d, None) for d in _by_date(searcher, docs, sort, wanted)[start:]]
+        else:
+            kwargs: dict[str, Any] = {"limit": wanted}
+            if filtered:
+                kwargs["filter"] = set(docs)
+            results = searcher.search(query, **kwargs)
+            ranked = [(d, round(float(s), 4)) for s, d in results.top_n[start:]]
+        ranked = ranked if all_hits else ranked[:limit]
+        id_column = reader.column_reader("id")
         return IndexHits(
-            total=total,
-            ids=[d[0] for d in docs],
-            scores=[d[1] for d in docs],
-            facets=facet_counts(results) if facets else {},
+            total=len(docs),
+            ids=[int(id_column[d]) for d, _ in ranked],
+            scores=[s for _, s in ranked],
+            facets=facet_counts(searcher, docs) if facets else {},
             suggestion=suggest(searcher, text),
             terms=highlight_terms(query, reader),
         )
-
-
-def _page(
-    results: Any, column: Any, start: int, stop: int | None, scored: bool
-) -> list[tuple[int, float | None]]:
-    out = []
-    for score, docnum in results.top_n[start:stop]:
-        out.append(
-            (int(column[docnum]), round(float(score), 4) if scored and score is not None else None)
-        )
-    return out
 
 
 def doc_number(searcher: Any, article_id: int) -> int | None:
@@ -392,32 +370,18 @@ def period_counts(
     ix: Any, text: str | None, *, filters: Filters | None = None, interval: str = "year"
 ) -> dict[str, int]:
     """Matching documents per year ("2024") or month ("2024-05"); `text` None counts all."""
-    from whoosh import query as q
-    from whoosh import sorting
-
     if interval not in INTERVALS:
         raise QuerySyntaxError(
             f"--interval {interval!r} is not an interval; use one of {', '.join(INTERVALS)}."
         )
     with open_searcher(ix) as searcher:
-        query = parse(text, ix.schema, searcher.reader()) if text is not None else q.Every()
-        allowed = _allowed(searcher, filters)
-        if allowed is not None and not allowed:
-            return {}
-        results = searcher.search(
-            query,
-            limit=None,
-            scored=False,
-            filter=allowed,
-            groupedby={interval: sorting.FieldFacet(interval)},
-            maptype=sorting.Count,
-        )
-        counts: dict[str, int] = {}
-        for key, count in results.groups(interval).items():
-            label = _facet_key(interval, key)
-            if label is not None:
-                counts[label] = counts.get(label, 0) + int(count)
-        return dict(sorted(counts.items()))
+        reader = searcher.reader()
+        if text is None:
+            found: Iterable[int] = reader.all_doc_ids()
+        else:
+            found = searcher.docs_for_query(parse(text, ix.schema, reader))
+        years, months = _period_counts(searcher, restrict(searcher, found, filters))
+        return years if interval == "year" else months
 
 
 def indexed_hashes(ix: Any) -> dict[int, list[str]]:

@@ -109,7 +109,7 @@ def test_verify_reports_stale_extra_and_duplicates(archive):
         db.db.execute("UPDATE articles SET content_hash = 'changed' WHERE id = 3")
     writer.write_batch(ix, [{"id": 999, "title": "ghost", "body": "gone", "content_hash": "x"}])
     w = ix.writer()
-    w.add_document(id="5", hash="dup", title="dup", body="dup", undated=1)  # a second copy of 5
+    w.add_document(id="5", hash="dup", title="dup", body="dup")  # a second copy of 5
     w.commit()
     report = verify(db, index_dir_for(archive))
     assert report.stale == [3, 5]  # 5: its second copy carries another hash
