@@ -184,7 +184,7 @@ def find_authors(zone: list[Line], title_key: str | None) -> list[str]:
 
 
 _INNER_BY = re.compile(
-    r"(?:^|[\s|·•,])(?:by|By|BY)\s+([A-ZÀ-Þ][\w'’.-]+(?:\s+[A-ZÀ-Þ][\w'’.-]+){1,2})\s*(?:$|[,|·•–—]|\s-\s|\d)"
+    r"(?:^|[\s|·•,])(?:by|By|BY):?\s+([A-ZÀ-Þ][\w'’.-]+(?:\s+[A-ZÀ-Þ][\w'’.-]+){1,2})\s*(?:$|[,|·•–—]|\s-\s|\d)"
 )
 
 

@@ -181,6 +181,17 @@ def test_the_published_stamp_wins_over_the_updated_one(stamps: tuple[str, ...]) 
     assert (extract(_raw(page)).published or "")[:10] == "2024-03-03"
 
 
+def test_a_by_label_after_the_date_names_the_author() -> None:
+    page = _page(
+        "Council approves budget after long fight",
+        "March 3, 2024 | BY: Jane Doe, MS, RDN",
+        *PROSE[:3],
+    )
+    article = extract(_raw(page))
+    assert article.authors == ["Jane Doe"]
+    assert article.published == "2024-03-03"
+
+
 def test_published_never_invents_a_missing_day() -> None:
     page = _page("Council approves budget after long fight", "Posted June 2024", *PROSE[:3])
     assert extract(_raw(page)).published is None
