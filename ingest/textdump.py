@@ -24,6 +24,7 @@ from .textdump_meta import (
     find_authors,
     find_bare_author,
     find_category,
+    find_dated_name,
     find_published,
     find_site_name,
     find_title,
@@ -193,6 +194,9 @@ def _extract(text: str, boilerplate: frozenset[str]) -> Article:
     names = find_authors(zone + extra_byline + near_body, title_key)
     if not names and title_pos is not None:
         names = find_bare_author(lines[title_pos + 1 : max(body_start, title_pos + 1)], title_key)
+    if not names and title_pos is not None:
+        around = lines[max(0, title_pos - 3) : max(body_start, title_pos + 1)]
+        names = find_dated_name(around, title_key)
     article.authors = finalize_authors(names, article.site_name)
     head = [
         line

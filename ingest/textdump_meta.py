@@ -204,6 +204,30 @@ def find_bare_author(zone: list[Line], title_key: str | None) -> list[str]:
     return []
 
 
+def find_dated_name(zone: list[Line], title_key: str | None) -> list[str]:
+    """A name row beside a date row around the headline ("Molly Wood / Ideas / 11.14.2019")."""
+    for pos, line in enumerate(zone):
+        if len(line.text) > 80 or line.boiler or line.credit or line.twin or line.repeats > 2:
+            continue
+        text = _NAME_HEAD.split(line.text, maxsplit=1)[0].strip(" ,;")
+        if line.key == title_key or len(line.text) - len(text) > 40 or not is_person_name(text):
+            continue  # the headline, or a sentence that starts with a name
+        near = zone[max(0, pos - 2) : pos] + zone[pos + 1 : pos + 3]
+        if any(_date_row(other) for other in near):
+            names = split_authors(text)
+            if names == [text]:  # the whole row is one name, nothing glued to it
+                return names
+    return []
+
+
+def _date_row(line: Line) -> bool:
+    return line.date_only or (
+        len(line.text) < 60
+        and bool(_ANY_DIGIT.search(line.text))
+        and parse_date(line.text) is not None
+    )
+
+
 def is_person_name(text: str) -> bool:
     """ "Sarah E. Needleman", "Marcus De Guzman": capitalised words, initials, particles; no label words."""
     if len(text) >= 40 or not _NAME.match(text) or bool(_ANY_DIGIT.search(text)):

@@ -192,6 +192,19 @@ def test_a_by_label_after_the_date_names_the_author() -> None:
     assert article.published == "2024-03-03"
 
 
+def test_a_bare_name_beside_a_date_row_around_the_headline_is_the_author() -> None:
+    page = _page(
+        "Jane Doe",
+        "Politics",
+        "03.03.2024 09:00 AM",
+        "Council approves budget after long fight",
+        *PROSE[:3],
+    )
+    assert extract(_raw(page)).authors == ["Jane Doe"]
+    undated = _page("Jane Doe", "Politics", "Council approves budget after long fight", *PROSE[:3])
+    assert extract(_raw(undated)).authors == []
+
+
 def test_published_never_invents_a_missing_day() -> None:
     page = _page("Council approves budget after long fight", "Posted June 2024", *PROSE[:3])
     assert extract(_raw(page)).published is None
