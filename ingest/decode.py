@@ -23,6 +23,7 @@ _META_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE
 )
 _XML_ENCODING = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9._:-]+)""", re.IGNORECASE)
+_CONTROL_BYTES = bytes([*range(9), *range(14, 32)])
 _BINARY_MAGIC = (
     b"\x1f\x8b",  # gzip (callers open .gz before this point)
     b"PK\x03\x04",  # zip, docx, xlsx
@@ -55,7 +56,7 @@ def looks_binary(data: bytes) -> bool:
         return False  # wide-character text: its NULs are half of every ASCII character
     if head.count(b"\x00") > len(head) // 16:
         return True
-    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
     return controls > len(head) // 20
 
 
