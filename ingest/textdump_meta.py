@@ -444,10 +444,17 @@ def find_category(
             else []
         )
         arrows = len(_ARROWS.findall(line.text)) >= 2
-        if len(parts) >= 2 and (_HOME.match(parts[0]) or arrows):
+        # "Local News › Environment" right above the headline: one arrow is a breadcrumb there
+        near_arrow = (
+            pos >= stop - 3
+            and bool(_ARROWS.search(line.text))
+            and 2 <= len(parts) <= 4
+            and all(len(p) <= 40 for p in parts)
+        )
+        if len(parts) >= 2 and (_HOME.match(parts[0]) or arrows or near_arrow):
             items = [p for p in parts[1:] if norm_key(p) != title_key]
             ends_in_title = bool(title_key) and norm_key(parts[-1]) == title_key
-            if (ends_in_title or _HOME.match(parts[0])) and items and len(items[-1]) <= 40:
+            if (ends_in_title or _HOME.match(parts[0]) or near_arrow) and items and len(items[-1]) <= 40:
                 return items[-1]
         if _HOME.match(line.text.strip()) and line.bullet:
             items: list[str] = []
@@ -455,7 +462,8 @@ def find_category(
                 if not nxt.bullet or norm_key(nxt.text) == title_key or len(nxt.text) > 60:
                     break
                 items.append(nxt.text)
-            if items and pos >= stop - 12:
+            # a breadcrumb rendered as a list is a short trail; a longer list is the site's menu
+            if items and len(items) <= 3 and pos >= stop - 12:
                 return items[-1]
     if title_pos is not None:
         for line in lines[max(0, title_pos - 2) : title_pos][::-1]:
