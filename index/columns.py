@@ -133,3 +133,59 @@ def authors(searcher: Any) -> tuple[list[tuple[int, ...]], list[str]]:
             per_doc.extend([empty] * (reader.doc_count_all() - len(creader)))
         cache["authors"] = (per_doc, list(index))
     return cache["authors"]
+
+
+def article_ids(searcher: Any, docs: list[int]) -> list[int]:
+    """The archive ids of `docs`: from stored fields for a page (no column to load), from
+    the id column, kept on the searcher, for long lists."""
+    if len(docs) <= 200:
+        reader = searcher.reader()
+        return [int(reader.stored_fields(d)["id"]) for d in docs]
+    cache = _cache(searcher)
+    if "id" not in cache:
+        cache["id"] = searcher.reader().column_reader("id")
+    column = cache["id"]
+    return [int(column[d]) for d in docs]
+
+
+def _leaf_ids(matcher: Any) -> list[int]:
+    """Every document number of one term's postings, a block at a time.
+
+    Whoosh's generic `all_ids()` makes three Python calls per posting; the block reader
+    already holds each block's ids as an array. Other matchers (short inline postings, a
+    segment with deletions) take the generic path.
+    """
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+
+    if type(matcher) is not W3LeafMatcher:
+        return list(matcher.all_ids())
+    out: list[int] = []
+    while matcher.is_active():
+        if matcher._ids is None:
+            matcher._read_ids()
+        out.extend(matcher._ids[matcher._i :])
+        matcher._next_block()
+    return out
+
+
+def term_docs(searcher: Any, fieldname: str, text: str) -> list[int]:
+    """Global document numbers (ascending, live documents only) containing one term."""
+    out: list[int] = []
+    for reader, offset in leaves(searcher):
+        if not reader.doc_frequency(fieldname, text):
+            continue
+        ids = _leaf_ids(reader.postings(fieldname, text))
+        out.extend(ids if not offset else [d + offset for d in ids])
+    return out
+
+
+def live_docs(searcher: Any) -> list[int]:
+    """Every live (not deleted) document number."""
+    out: list[int] = []
+    for reader, offset in leaves(searcher):
+        count = reader.doc_count_all()
+        if reader.has_deletions():
+            out.extend(d + offset for d in range(count) if not reader.is_deleted(d))
+        else:
+            out.extend(range(offset, offset + count))
+    return out

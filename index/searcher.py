@@ -31,6 +31,7 @@ from .spelling import suggest
 SORTS = ("relevance", "newest", "oldest")
 FACETS = ("author", "category", "site", "year", "month")
 INTERVALS = ("year", "month")
+ONE_PASS_MAX_HITS = 3000  # see _one_pass
 TOP_FACET_VALUES = 20  # per author/category/site facet; years and months are all shown
 
 
@@ -309,31 +310,87 @@ def search(
     with open_searcher(ix) as searcher:
         reader = searcher.reader()
         query = parse(text, ix.schema, reader)
-        filtered = filters is not None and not filters.empty()
-        docs = restrict(searcher, searcher.docs_for_query(query), filters)
         wanted = None if all_hits else limit * page
         start = 0 if all_hits else limit * (page - 1)
+        scored: list[tuple[int, float]] | None = None
+        if sort == "relevance" and _one_pass(query, reader):
+            scored = _score_all(searcher, query)
+            docs = restrict(searcher, sorted(d for d, _ in scored), filters)
+        else:
+            docs = restrict(searcher, matching_docs(searcher, query), filters)
         ranked: list[tuple[int, float | None]]
         if not docs or start >= len(docs):
             ranked = []
         elif sort != "relevance":
             ranked = [(d, None) for d in _by_date(searcher, docs, sort, wanted)[start:]]
+        elif scored is not None:
+            keep = set(docs) if len(docs) < len(scored) else None
+            ranked = [(d, s) for d, s in scored if keep is None or d in keep][start:wanted]
         else:
             kwargs: dict[str, Any] = {"limit": wanted}
-            if filtered:
+            if filters is not None and not filters.empty():
                 kwargs["filter"] = set(docs)
             results = searcher.search(query, **kwargs)
             ranked = [(d, round(float(s), 4)) for s, d in results.top_n[start:]]
         ranked = ranked if all_hits else ranked[:limit]
-        id_column = reader.column_reader("id")
         return IndexHits(
             total=len(docs),
-            ids=[int(id_column[d]) for d, _ in ranked],
+            ids=columns.article_ids(searcher, [d for d, _ in ranked]),
             scores=[s for _, s in ranked],
             facets=facet_counts(searcher, docs) if facets else {},
             suggestion=suggest(searcher, text),
             terms=highlight_terms(query, reader),
         )
+
+
+def matching_docs(searcher: Any, query: Any) -> list[int]:
+    """Every live document matching `query`, ascending, unscored.
+
+    `*`, one word and one word over title and body (an Or of terms) read postings a block at
+    a time (`columns.term_docs`); anything else goes through Whoosh's matchers.
+    """
+    from whoosh import query as q
+
+    if isinstance(query, q.Every):
+        return columns.live_docs(searcher)
+    terms = query.subqueries if isinstance(query, q.Or) else [query]
+    if terms and all(
+        isinstance(t, q.Term) and isinstance(t.text, str) and t.fieldname in ("title", "body")
+        for t in terms
+    ):
+        if len(terms) == 1:
+            return columns.term_docs(searcher, terms[0].fieldname, terms[0].text)
+        found: set[int] = set()
+        for t in terms:
+            found.update(columns.term_docs(searcher, t.fieldname, t.text))
+        return sorted(found)
+    return list(searcher.docs_for_query(query))
+
+
+def _one_pass(query: Any, reader: Any) -> bool:
+    """Score every hit in one pass rather than list the hits, then rank the top N.
+
+    Phrases and AND queries cost most in the matching itself (positions, intersections),
+    which two passes would do twice; a single word or `*` matches cheaply and can have very
+    many hits, where the top-N collector's block skipping saves most of the scoring.
+    """
+    from whoosh import query as q
+
+    if isinstance(query, q.Every | q.Term):
+        return False
+    if isinstance(query, q.Or) and all(isinstance(sub, q.Term) for sub in query.subqueries):
+        return False
+    try:
+        size = query.estimate_size(reader)
+    except Exception:
+        return True
+    return size <= ONE_PASS_MAX_HITS
+
+
+def _score_all(searcher: Any, query: Any) -> list[tuple[int, float]]:
+    """Every hit as (document number, score), best first (ties: lower number first)."""
+    results = searcher.search(query, limit=None)
+    return [(d, round(float(s), 4)) for s, d in results.top_n]
 
 
 def doc_number(searcher: Any, article_id: int) -> int | None:
