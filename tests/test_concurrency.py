@@ -18,6 +18,7 @@ import pytest
 from .conftest import load_truth
 from .test_crash import CLI, assert_consistent, query, run, write_inputs
 
+pytestmark = pytest.mark.slow  # subprocess ingests racing each other: ~40 s in all
 MARK = "zqxmarker"  # one token in every body: a search for it counts the indexed articles
 
 

@@ -88,6 +88,7 @@ def small_archive(tmp_path: Path, inputs) -> Path:
     return archive
 
 
+@pytest.mark.slow
 def test_full_disk_fails_clearly_keeps_the_archive_and_the_watermark(tmpfs, inputs):
     folder, origins = inputs
     archive = tmpfs / "archive"
