@@ -16,7 +16,7 @@ import os
 import signal
 import sqlite3
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -172,24 +172,49 @@ def _drop_deleted(store: Any, ix: Any) -> None:
         writer.write_batch(ix, [], delete_ids=sorted(extra))
 
 
-def after_commit_hook(index_dir: Path) -> Callable[[Any, Any], None]:
-    """The `after_commit` callback of `archive.pipeline.ingest`: index each committed batch.
+INDEX_SPAN = 2000  # rows per Whoosh commit during a long ingest (see IndexHook)
+
+
+class IndexHook:
+    """The `after_commit` callback of `archive.pipeline.ingest`: index committed batches.
+
+    With `span` 1 every SQLite batch is indexed (and committed to Whoosh) at once. A larger
+    span lets the index lag by fewer than `span` changes and commits them together: each
+    Whoosh commit writes a segment and merges small ones, so fewer, larger commits build
+    faster (bench/README.md, "Search"). The watermark still moves only after a Whoosh commit,
+    and `finish` (call it after the ingest) indexes the rest; a crash before it loses
+    nothing, since every command catches up on open.
 
     An index problem never fails the ingest (SQLite already holds the batch): it is reported
     once on stderr, and the next command or `newsarchive reindex` catches up.
     """
-    warned = False
 
-    def hook(store: Any, _result: Any) -> None:
-        nonlocal warned
+    def __init__(self, index_dir: Path, span: int = 1) -> None:
+        self.index_dir = Path(index_dir)
+        self.span = max(1, span)
+        self.warned = False
+
+    def __call__(self, store: Any, _result: Any = None) -> None:
+        if self.span > 1 and head(store) - watermark(store) < self.span:
+            return
+        self._catch_up(store)
+
+    def finish(self, store: Any) -> None:
+        """Index whatever the last batches left behind."""
+        self._catch_up(store)
+
+    def _catch_up(self, store: Any) -> None:
         try:
-            catch_up(store, index_dir)
+            catch_up(store, self.index_dir)
         except IndexError_ as exc:
-            if not warned:
-                warned = True
+            if not self.warned:
+                self.warned = True
                 print(f"Warning: the search index was not updated: {exc}", file=sys.stderr)
 
-    return hook
+
+def after_commit_hook(index_dir: Path, span: int = 1) -> IndexHook:
+    """The ingest callback; pass `span=INDEX_SPAN` and call `.finish(store)` after the ingest."""
+    return IndexHook(index_dir, span)
 
 
 def reindex(store: Any, index_dir: Path) -> int:

@@ -189,3 +189,25 @@ while True:
         searched = cli(archive, "search", "*", "--json")
         assert searched.exit_code == 0 and json.loads(searched.stdout)["total"] == 40
         assert cli(archive, "verify").exit_code == 0
+
+
+def test_ingest_hook_with_a_span_lags_by_less_than_the_span_and_finish_catches_up(archive):
+    from archive.indexing import after_commit_hook, verify, watermark
+
+    build_archive(archive, load_truth()[40:70])  # 30 new rows committed in SQLite
+    db = ArchiveDB.open(archive)
+    try:
+        before = watermark(db)
+        hook = after_commit_hook(index_dir_for(archive), span=100)
+        hook(db, None)  # lag of 30 < 100: the index waits, the watermark stays
+        assert watermark(db) == before
+        assert len(verify(db, index_dir_for(archive)).pending) == 30
+        hook.finish(db)
+        report = verify(db, index_dir_for(archive))
+        assert report.ok and report.indexed == 70
+        every_batch = after_commit_hook(index_dir_for(archive))  # span 1: at once
+        build_archive(archive, load_truth()[70:75])
+        every_batch(db, None)
+        assert verify(db, index_dir_for(archive)).ok
+    finally:
+        db.close()
