@@ -22,7 +22,7 @@ from .errors import IndexBusy, IndexCorrupt, IndexMissing
 from .schema import SCHEMA_VERSION, build_schema, document
 
 READY = "READY"
-LIMIT_MB = 128  # RAM per writer before it spills a segment; measured in bench/bench_search.py
+LIMIT_MB = 128  # postings pool before it spills sorted runs to disk (bench/README.md, "Search")
 LOCK_WAIT_S = 30.0
 
 
@@ -30,9 +30,12 @@ def _cache_missing_length_columns() -> None:
     """Make Whoosh remember that a field has no length column.
 
     `W3PerDocReader._cached_reader` caches readers but not their absence, so while merging
-    postings it stats the disk once per posting of every unscored field (the spelling words
-    of `spelling=True`, ids, numbers): 45% of index build time in our profile. The fix keeps
-    the same results and is applied once, at first use of the writer.
+    postings it stats the disk once per posting of every unscored field (ids, sites,
+    categories, the trie terms of dates and numbers). With `spelling=True` that was 45% of
+    the build; schema 2 has no spelling words, which leaves about 6% of postings unscored.
+    Whoosh has no documented switch for it, so the patch stays: it keeps the same results,
+    is applied once, at first use of the writer, and `test_missing_length_column_patch_still
+    _applies` fails if a Whoosh upgrade renames the method.
     """
     from whoosh.codec import whoosh3
 

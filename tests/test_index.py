@@ -378,3 +378,48 @@ def test_same_id_twice_in_one_batch_is_indexed_once(tmp_path):
     )
     assert indexed_hashes(ix) == {7: ["c"]}
     assert isearch(ix, "version").total == 1
+
+
+def test_columns_follow_segments_and_deletions(tmp_path):
+    """Filters, facets and date sorts read column arrays: they must stay right across several
+    segments (one per commit) and after updates delete the old copies."""
+    from index import writer
+    from index.searcher import Filters
+    from index.searcher import search as isearch
+
+    ix = writer.create_index(tmp_path / "index")
+    writer.write_batch(ix, [
+        {"id": 1, "title": "x", "body": "storm", "category": "Weather", "site": "A",
+         "authors": '["Ann Lee"]', "published": "2020-05-01"},
+        {"id": 2, "title": "y", "body": "storm", "category": "News", "site": "B",
+         "published": "2021-01-02T10:00:00"},
+    ])  # fmt: skip
+    writer.write_batch(ix, [
+        {"id": 1, "title": "x", "body": "storm", "category": "News", "site": "B",
+         "authors": '["Bo Chen", "Ann Lee"]', "published": "2019-03-03"},
+        {"id": 3, "title": "z", "body": "storm", "site": "A"},
+    ])  # fmt: skip
+    found = isearch(ix, "storm", facets=True, sort="newest")
+    assert found.ids == [2, 1, 3] and found.total == 3
+    assert found.facets["category"] == {"News": 2}
+    assert found.facets["site"] == {"B": 2, "A": 1}
+    assert found.facets["author"] == {"Ann Lee": 1, "Bo Chen": 1}
+    assert found.facets["year"] == {"2019": 1, "2021": 1}
+    assert isearch(ix, "storm", sort="oldest").ids == [1, 2, 3]
+    assert isearch(ix, "storm", filters=Filters(sites=["a"])).ids == [3]
+    assert isearch(ix, "storm", filters=Filters(since="2020", until="2021-01")).ids == [2]
+    assert isearch(ix, "storm", filters=Filters(authors=["ann lee"])).ids == [1]
+
+
+def test_missing_length_column_patch_still_applies(tmp_path):
+    """writer._cache_missing_length_columns patches a private Whoosh method (2.7.5); if a
+    Whoosh upgrade renames it, this fails instead of the build silently slowing down."""
+    from whoosh.codec import whoosh3
+
+    from index import writer
+    from index.searcher import search as isearch
+
+    ix = writer.create_index(tmp_path / "index")
+    writer.write_batch(ix, [{"id": 1, "title": "a", "body": "patched build", "site": "S"}])
+    assert getattr(whoosh3.W3PerDocReader, "_newsarchive_cached", False)
+    assert isearch(ix, "patched").ids == [1]
