@@ -146,6 +146,16 @@ def percentile(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
+def _reusable(index_dir: Path, count: int) -> bool:
+    """An index from an earlier run with --out, of the same size and schema."""
+    from index.errors import IndexError_
+
+    try:
+        return writer.exists(index_dir) and writer.open_index(index_dir).doc_count() == count
+    except IndexError_:
+        return False
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=10000)
@@ -160,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"generated {len(rows)} articles in {time.perf_counter() - t:.1f} s", file=sys.stderr)
     t = time.perf_counter()
     index_dir = work / "index"
-    if not writer.exists(index_dir) or writer.open_index(index_dir).doc_count() != len(rows):
+    if not _reusable(index_dir, len(rows)):
         writer.build_fresh(index_dir, rows)
     whoosh_build = time.perf_counter() - t
     t = time.perf_counter()
