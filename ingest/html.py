@@ -17,7 +17,7 @@ from lxml.html import HtmlElement
 from .decode import decode_bytes
 from .errors import IngestError, MalformedInput, NoArticle
 from .html_body import article_text, figure_captions, fragment_text
-from .html_meta import PageMeta, read_page_meta, strip_site_suffix
+from .html_meta import PageMeta, choose_title, read_page_meta, strip_site_suffix
 from .language import detect_language
 from .model import Article, RawDocument
 from .normalize import clean_authors, find_dateline, parse_date
@@ -25,12 +25,17 @@ from .normalize import clean_authors, find_dateline, parse_date
 _FULL_PAGE = re.compile(r"<html[\s>]|<head[\s>]|<body[\s>]|<!doctype html", re.IGNORECASE)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_XHTML = re.compile(r"<\?xml[\s?]|xmlns\s*=\s*[\"']http://www\.w3\.org/1999/xhtml", re.IGNORECASE)
+_RAW_TEXT = re.compile(r"(<(script|style)\b.*?</\2\s*>)", re.IGNORECASE | re.DOTALL)
+_CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
 
 
 def parse_html(text: str, origin: str) -> HtmlElement:
     """An lxml tree of the whole page: no depth or text-size limit, comments and PIs dropped."""
     from lxml.html import HTMLParser, document_fromstring
 
+    if _XHTML.search(text[:4096]):
+        text = _xhtml_cdata_as_text(text)
     text = _BAD_CHARS.sub(" ", _XML_DECL.sub("", text, count=1))
     parser = HTMLParser(huge_tree=True, remove_comments=True, remove_pis=True, collect_ids=False)
     try:
@@ -41,6 +46,22 @@ def parse_html(text: str, origin: str) -> HtmlElement:
         raise NoArticle(f"{origin}: the page holds no HTML elements.")
     _check_parse_limits(parser, origin)
     return tree
+
+
+def _xhtml_cdata_as_text(text: str) -> str:
+    """XHTML's `<![CDATA[x < y]]>` is text; the HTML parser would drop it as a comment.
+
+    Scripts and styles keep theirs as written (`//<![CDATA[ ... //]]>` around JSON-LD).
+    """
+    if "<![CDATA[" not in text:
+        return text
+    from html import escape
+
+    pieces = _RAW_TEXT.split(text)
+    # split() with two groups yields [text, whole element, tag name, text, ...]
+    for i in range(0, len(pieces), 3):
+        pieces[i] = _CDATA.sub(lambda m: escape(m.group(1), quote=False), pieces[i])
+    return "".join(p for i, p in enumerate(pieces) if i % 3 != 2)
 
 
 def _check_parse_limits(parser: etree.HTMLParser, origin: str) -> None:
@@ -109,7 +130,8 @@ def _extract_text(text: str, raw: RawDocument) -> Article:
     url = meta.url or raw.url
     title = _title(meta, url)
     published = _published(meta, tree)
-    body = article_text(tree, url=url, captions=captions, title=title)  # prunes `tree`
+    # prunes `tree`; the headline is no paragraph even when the page's <h1> words it otherwise
+    body = article_text(tree, url=url, captions=captions, title=title, headline=meta.heading)
     article = Article(
         title=title,
         authors=clean_authors(meta.authors or _org_authors(meta), site_name=meta.site_name),
@@ -128,9 +150,10 @@ def _extract_text(text: str, raw: RawDocument) -> Article:
 
 
 def _title(meta: PageMeta, url: str | None) -> str | None:
-    if not meta.title:
-        return None
-    return strip_site_suffix(meta.title, meta.site_name, url)
+    """The declared headline (JSON-LD, og:, twitter:), else the `<title>` or the first `<h1>`."""
+    if meta.title and meta.title_source not in (None, "title"):
+        return strip_site_suffix(meta.title, meta.site_name, url)
+    return choose_title(meta.title_tag, meta.heading, meta.site_name, url)
 
 
 def _org_authors(meta: PageMeta) -> list[str]:

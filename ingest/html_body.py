@@ -73,7 +73,12 @@ def figure_captions(tree: HtmlElement) -> list[str]:
 
 
 def article_text(
-    tree: HtmlElement, *, url: str | None, captions: list[str], title: str | None = None
+    tree: HtmlElement,
+    *,
+    url: str | None,
+    captions: list[str],
+    title: str | None = None,
+    headline: str | None = None,
 ) -> str:
     """The main text, paragraphs separated by blank lines; "" when there is none."""
     from trafilatura import bare_extraction
@@ -90,7 +95,7 @@ def article_text(
         deduplicate=False,
     )
     text = getattr(document, "text", None) or "" if document is not None else ""
-    return clean_body(text, captions, title=title, url=url)
+    return clean_body(text, captions, title=title, url=url, headline=headline)
 
 
 def _link_share(line: str) -> tuple[str, float]:
@@ -101,12 +106,22 @@ def _link_share(line: str) -> tuple[str, float]:
 
 
 def clean_body(
-    text: str, captions: list[str], *, title: str | None = None, url: str | None = None
+    text: str,
+    captions: list[str],
+    *,
+    title: str | None = None,
+    url: str | None = None,
+    headline: str | None = None,
 ) -> str:
-    """Paragraphs one per block; captions, link-only lines, boilerplate and repeats removed."""
+    """Paragraphs one per block; captions, link-only lines, boilerplate and repeats removed.
+
+    The title is dropped wherever it stands; the page's `<h1>` (`headline`) only as the first
+    paragraph, where it is the headline repeated rather than a section heading.
+    """
     caption_set = {c.lower() for c in captions}
     if title:
         caption_set.add(_normalize_line(title).lower())
+    headline_key = _normalize_line(headline).lower() if headline else None
     paragraphs: list[str] = []
     seen: set[str] = set()
     for raw_line in text.splitlines():
@@ -122,6 +137,8 @@ def clean_body(
         if _STAMP.match(line) or _is_self_or_image_url(line, url):
             continue
         if key in seen and len(line) > 30:
+            continue
+        if not paragraphs and key == headline_key:
             continue
         seen.add(key)
         paragraphs.append(line)

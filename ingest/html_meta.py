@@ -32,6 +32,8 @@ class PageMeta:
 
     title: str | None = None
     title_source: str | None = None  # "json-ld", "og", "twitter", "title", "h1"
+    title_tag: str | None = None  # the document's own <title>, as written
+    heading: str | None = None  # the first <h1> that is not a logo, as shown
     authors: list[str] = field(default_factory=list)
     author_orgs: list[str] = field(default_factory=list)  # JSON-LD Organization authors
     published: str | None = None
@@ -229,11 +231,10 @@ def read_page_meta(tree: HtmlElement, base_url: str | None = None) -> PageMeta:
             if value:
                 meta.title, meta.title_source = value, source
                 break
-    if not meta.title:
-        node = tree.find(".//title")
-        text = clean_text(node.text_content()) if node is not None else None
-        if text:
-            meta.title, meta.title_source = text, "title"
+    meta.title_tag = document_title(tree)
+    meta.heading = first_heading(tree)
+    if not meta.title and meta.title_tag:
+        meta.title, meta.title_source = meta.title_tag, "title"
     if not meta.authors:
         names = [
             v
@@ -284,19 +285,101 @@ def read_page_meta(tree: HtmlElement, base_url: str | None = None) -> PageMeta:
     return meta
 
 
+_FOREIGN = ("svg", "math")
+
+
+def _in_foreign(node: HtmlElement) -> bool:
+    """Inside inline SVG/MathML (prefixed in XHTML): their <title> is an icon's label."""
+    return any(str(a.tag).rsplit(":", 1)[-1] in _FOREIGN for a in node.iterancestors())
+
+
+def document_title(tree: HtmlElement) -> str | None:
+    """The first non-empty `<title>` of the document (an XHTML `<title/>` or an SVG icon's is not it)."""
+    for node in tree.iter("title"):
+        text = clean_text(node.text_content())
+        if text and not _in_foreign(node):
+            return text
+    return None
+
+
+def _links_home(node: HtmlElement) -> bool:
+    """An `<h1>` that is only a link to the site's front page: the logo, not a headline."""
+    links = list(node.iter("a"))
+    if len(links) != 1 or (node.text or "").strip() or (links[0].tail or "").strip():
+        return False
+    href = (links[0].get("href") or "").strip()
+    return urlsplit(href).path in ("", "/", "/index.html") and not urlsplit(href).query
+
+
+def first_heading(tree: HtmlElement) -> str | None:
+    """The page's headline as its `<h1>` shows it: inside `<article>`/`<main>` first."""
+    for scope in ("article", "main", None):
+        roots = list(tree.iter(scope)) if scope else [tree]
+        for root in roots:
+            for node in root.iter("h1"):
+                if _in_foreign(node) or _links_home(node):
+                    continue
+                text = clean_text(node.text_content())
+                if text and len(text) <= 300:
+                    return text
+    return None
+
+
+def _key(text: str) -> str:
+    """Comparison form in any script: casefolded words, punctuation and spacing ignored."""
+    return " ".join(re.findall(r"\w+", text.casefold()))
+
+
+_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ", " » ", ": ")
+
+
+def _is_site_label(heading: str, parts: list[str], names: set[str]) -> bool:
+    """An `<h1>` that is one part of the `<title>` names the site when it matches the site's
+    name or host, or, with neither known, when it is a short last part after a longer one."""
+    if _names_site(heading, names):
+        return True
+    index = next(i for i, p in enumerate(parts) if _key(p) == _key(heading))
+    longer = any(len(p.split()) > len(heading.split()) for p in parts[:index])
+    return not names and index == len(parts) - 1 and len(heading.split()) <= 4 and longer
+
+
+def choose_title(
+    title_tag: str | None, heading: str | None, site_name: str | None, url: str | None
+) -> str | None:
+    """The headline of a page that declares none: its `<title>` (site suffix dropped) or its `<h1>`.
+
+    The `<h1>` wins when the `<title>` is that headline decorated ("Site: Headline"), cut short,
+    or only the site's name; a short `<h1>` that is one part of the `<title>` is the site's logo.
+    """
+    if not title_tag:
+        return heading
+    stripped = strip_site_suffix(title_tag, site_name, url)
+    if not heading:
+        return stripped
+    k_heading, k_title, k_stripped = _key(heading), _key(title_tag), _key(stripped)
+    if not k_heading or k_heading == k_stripped:
+        return stripped
+    if k_heading in k_title:
+        for sep in _SEPARATORS:
+            parts = [p.strip() for p in title_tag.split(sep)]
+            if len(parts) > 1 and any(_key(p) == k_heading for p in parts):
+                if _is_site_label(heading, parts, _site_names(site_name, url)):
+                    return sep.join(p for p in parts if _key(p) != k_heading)
+                return heading
+        return heading
+    truncated = stripped.rstrip().endswith(("...", "…")) or k_heading.startswith(k_stripped)
+    if truncated or (site_name and k_stripped == _key(site_name)):
+        return heading
+    return stripped
+
+
 def _label(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
 def strip_site_suffix(title: str, site_name: str | None, url: str | None) -> str:
     """Drop a trailing " | Site" / " - Site" (or a leading "Site | ") that names the site."""
-    names = {_label(site_name)} if site_name else set()
-    host = urlsplit(url).hostname if url else None
-    if host:
-        parts = [p for p in host.lower().split(".") if p not in ("www", "m", "amp")]
-        names.update(_label(p) for p in parts[:-1] if len(p) > 2)
-        names.add(_label("".join(parts[:-1])))
-    names.discard("")
+    names = _site_names(site_name, url)
     if not names:
         return title
     for sep in (" | ", " - ", " – ", " — ", " :: ", " · ", " » "):
@@ -309,6 +392,18 @@ def strip_site_suffix(title: str, site_name: str | None, url: str | None) -> str
         if rest.strip() and _names_site(tail_first, names):
             return rest.strip()
     return title
+
+
+def _site_names(site_name: str | None, url: str | None) -> set[str]:
+    """Labels the site goes by: its declared name and its host's parts."""
+    names = {_label(site_name)} if site_name else set()
+    host = urlsplit(url).hostname if url else None
+    if host:
+        parts = [p for p in host.lower().split(".") if p not in ("www", "m", "amp")]
+        names.update(_label(p) for p in parts[:-1] if len(p) > 2)
+        names.add(_label("".join(parts[:-1])))
+    names.discard("")
+    return names
 
 
 def _names_site(candidate: str, names: set[str]) -> bool:

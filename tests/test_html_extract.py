@@ -224,3 +224,118 @@ def test_corpus_quality_bars(tmp_path):
     assert float(final["title_acc"]) >= 0.90
     assert float(final["authors_acc"]) >= 0.85
     assert float(final["published_acc"]) >= 0.97
+
+
+# ---------------------------------------------------------------- XHTML and bare <h1> pages
+XHTML = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<?xml-stylesheet href="/style.css" type="text/css"?>\n'
+    '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN"'
+    ' "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n'
+    '<html xmlns="http://www.w3.org/1999/xhtml" xmlns:fb="http://ogp.me/ns/fb#"'
+    ' xml:lang="fr" lang="fr"><head><title/>'
+    '<script type="text/javascript" src="/a.js"/>'
+    "<title>Caf&eacute; reopens &mdash; Example Times</title>"
+    '<meta property="og:site_name" content="Example Times"/></head>'
+    '<body><div id="logo"><h1><a href="/">Example Times</a></h1></div>'
+    '<div id="main"><h1>Caf&eacute; reopens after a long renovation</h1>'
+    "<p>The caf&eacute; on Rue Saint-Honor&eacute; reopened on Tuesday after a renovation that"
+    " took most of the year and cost the owners more than they had&nbsp;planned.</p>"
+    "<p>Regulars queued from early morning; the owner said the cr&egrave;me br&ucirc;l&eacute;e"
+    " would stay on the menu for as long as the kitchen could make it every day.</p>"
+    '<p>The sign <svg:svg xmlns:svg="http://www.w3.org/2000/svg" width="9"><svg:title>Logo'
+    "</svg:title></svg:svg> over the door &hellip; reads &ldquo;since 1921&rdquo; and the"
+    ' coffee costs &euro;2 <fb:like href="/x"/> while a <![CDATA[croissant < 2 & cheap]]>'
+    " deal runs until the end of the month.</p></div></body></html>"
+)
+
+
+def test_xhtml_page_gets_its_title_and_loses_no_text():
+    article = run(XHTML.encode(), fields={"content_type": "application/xhtml+xml"})
+    assert article.title == "Café reopens after a long renovation"
+    body = article.body
+    assert body.startswith("The café on Rue Saint-Honoré reopened")
+    assert "Café reopens" not in body and "Example Times" not in body
+    assert "had planned." in body and "crème brûlée" in body
+    assert "over the door … reads “since 1921” and the coffee costs €2" in body
+    assert "croissant < 2 & cheap deal runs" in body  # XHTML CDATA is text
+    assert body.count("\n\n") == 2
+
+
+def test_xhtml_json_ld_in_cdata_is_still_read():
+    ld = '{"@type": "NewsArticle", "headline": "Café &amp; bar reopens", "author": "Ana Lima"}'
+    head = f'<script type="application/ld+json">//<![CDATA[\n{ld}\n//]]></script>'
+    data = XHTML.replace("<title/>", head).encode()
+    article = run(data)
+    assert article.title == "Café & bar reopens"
+    assert article.authors == ["Ana Lima"]
+
+
+def test_bare_h1_page_is_titled_by_its_h1():
+    data = f"<h1>Café reopens after renovation</h1>{PARAGRAPHS}".encode()
+    article = run(data)
+    assert article.title == "Café reopens after renovation"
+    assert article.body.startswith("The café on Rue Saint-Honoré")
+    assert article.body.count("\n\n") == 2
+
+
+def test_h1_repeated_as_first_paragraph_is_dropped_but_later_h1s_stay():
+    second = "A second part of the story"
+    body = f"{PARAGRAPHS}<h1>{second}</h1>{PARAGRAPHS.replace('café', 'bistro')}"
+    head = '<meta property="og:title" content="Café reopens, the owners say">'
+    article = run(page(head=head, body=body).encode())
+    assert article.title == "Café reopens, the owners say"
+    assert article.body.startswith("The café on Rue")  # not the <h1> "Café reopens"
+    assert f"\n\n{second}\n\n" in article.body
+
+
+def test_svg_icon_title_is_not_the_page_title():
+    icon = "<svg><title>Share on Facebook</title><path d='M0 0'/></svg>"
+    data = f"<html><body>{icon}<h1>Café reopens after renovation</h1>{PARAGRAPHS}</body></html>"
+    assert run(data.encode()).title == "Café reopens after renovation"
+
+
+@pytest.mark.parametrize(
+    ("title_tag", "heading", "site", "expected"),
+    [
+        (
+            "The Space Review: A bigger role for a rocket",
+            "A bigger role for a rocket",
+            None,
+            "A bigger role for a rocket",
+        ),
+        (
+            "Café reopens after renovation - Example Times",
+            "Example Times",
+            None,
+            "Café reopens after renovation",
+        ),
+        (
+            "Example Times | Café reopens after renovation",
+            "Example Times",
+            "Example Times",
+            "Café reopens after renovation",
+        ),
+        ("Budget passes - Politics - Example Times", "Budget passes", None, "Budget passes"),
+        ("Budget passes - Example Times", "Budget passes", "Example Times", "Budget passes"),
+        ("Example Times", "Budget passes the senate", "Example Times", "Budget passes the senate"),
+        (
+            "Budget passes the…",
+            "Budget passes the senate after a night",
+            None,
+            "Budget passes the senate after a night",
+        ),
+        (
+            "Диета Аткинса (14 дней) - отзывы",
+            "Вторая фаза диеты",
+            None,
+            "Диета Аткинса (14 дней) - отзывы",
+        ),
+        ("Budget passes", None, None, "Budget passes"),
+        (None, "Budget passes", None, "Budget passes"),
+    ],
+)
+def test_title_from_title_tag_and_h1(title_tag, heading, site, expected):
+    from ingest.html_meta import choose_title
+
+    assert choose_title(title_tag, heading, site, None) == expected
