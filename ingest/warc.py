@@ -3,7 +3,9 @@
 Only `response` records whose HTTP payload is HTML and whose status is 2xx are pages; request,
 metadata, revisit, redirect and non-HTML records are skipped. warcio hands back a record cut
 short without complaint (TRAPS.md), so every record's bytes are checked against its
-Content-Length: a truncated record is a Failure, never a short article.
+Content-Length: a truncated record is a Failure, never a short article. Decompression (a
+gzipped WARC, a gzip-encoded HTTP payload) is bounded by `MAX_BYTES` like every other input,
+so a small file that inflates to gigabytes is one `too_large` Failure, not an exhausted machine.
 """
 
 from __future__ import annotations
@@ -12,24 +14,38 @@ import io
 import zlib
 from collections.abc import Iterator
 
+from .errors import TooLarge
 from .model import Failure, RawDocument
+from .readers import MAX_BYTES
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml+html")
 
 
-def _gunzip_members(data: bytes) -> tuple[bytes, bool]:
-    """Concatenated gzip members → (plain bytes, whether the last member was cut short)."""
+def _gunzip_members(data: bytes, origin: str, max_bytes: int) -> tuple[bytes, bool]:
+    """Concatenated gzip members → (plain bytes, whether the last member was cut short).
+
+    Raises TooLarge as soon as the output passes `max_bytes`: never inflates past it.
+    """
     out = bytearray()
     while data[:2] == b"\x1f\x8b":
         decomp = zlib.decompressobj(16 + zlib.MAX_WBITS)
         try:
-            out += decomp.decompress(data)
+            out += decomp.decompress(data, max_bytes + 1 - len(out))
         except zlib.error:
             return bytes(out), True
+        if len(out) > max_bytes:
+            raise TooLarge(_too_large(origin, max_bytes))
         if not decomp.eof:
             return bytes(out), True
         data = decomp.unused_data
     return bytes(out), False
+
+
+def _too_large(where: str, max_bytes: int) -> str:
+    return (
+        f"{where}: decompresses to more than {max_bytes // 2**20} MB; "
+        "split the WARC into smaller files."
+    )
 
 
 def _charset(content_type: str) -> str | None:
@@ -48,14 +64,20 @@ def _is_html(content_type: str, payload: bytes) -> bool:
     return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head
 
 
-def iter_warc_pages(origin: str, data: bytes) -> Iterator[RawDocument | Failure]:
+def iter_warc_pages(
+    origin: str, data: bytes, max_bytes: int = MAX_BYTES
+) -> Iterator[RawDocument | Failure]:
     """Every archived HTML page of a WARC (plain or gzipped) as a RawDocument, in file order."""
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
 
     gzip_cut = False
     if data[:2] == b"\x1f\x8b":
-        data, gzip_cut = _gunzip_members(data)
+        try:
+            data, gzip_cut = _gunzip_members(data, origin, max_bytes)
+        except TooLarge as exc:
+            yield Failure(origin, exc.reason, str(exc), None, "warc")
+            return
     if data.lstrip()[:5] not in (b"WARC/", b"filed"):  # warcio would read any bytes as ARC
         yield Failure(
             origin,
@@ -79,8 +101,12 @@ def iter_warc_pages(origin: str, data: bytes) -> Iterator[RawDocument | Failure]
             if not status.startswith("2"):
                 continue
             content_type = record.http_headers.get_header("Content-Type") or ""
-            payload = record.content_stream().read()
+            # a gzip/brotli Content-Encoding inflates here: read one byte past the bound at most
+            payload = record.content_stream().read(max_bytes + 1)
             record.raw_stream.read()  # drain what the payload decoder left, to count it
+            if len(payload) > max_bytes:
+                yield Failure(where, "too_large", _too_large(where, max_bytes), None, "warc")
+                continue
             missing = getattr(record.raw_stream, "limit", 0)
             if missing:
                 declared = record.rec_headers.get_header("Content-Length")

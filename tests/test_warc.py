@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import io
+import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -146,3 +148,77 @@ def test_chunked_and_gzip_encoded_payload_is_decoded(tmp_path):
 def test_not_a_warc_is_one_failure():
     (out,) = list(iter_warc_pages("x.warc", b"this is plain text, not a web archive\n"))
     assert isinstance(out, Failure) and out.reason == "malformed"
+
+
+# ---------------------------------------------------------------- decompression bombs
+def _zeros_member(megabytes: int) -> bytes:
+    """One gzip member of `megabytes` MB of zeros, compressed a megabyte at a time (~1 KB/MB)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    block = bytes(1 << 20)
+    return b"".join(packer.compress(block) for _ in range(megabytes)) + packer.flush()
+
+
+def test_doubly_gzipped_warc_bomb_is_one_too_large_failure(tmp_path):
+    """A real WARC record, then 4 GB of gzipped zeros, gzipped again: ~130 KB on disk."""
+    buf = io.BytesIO()
+    WARCWriter(buf, gzip=True).write_record(
+        WARCWriter(buf).create_warc_record(
+            "https://example.com/0",
+            "response",
+            payload=io.BytesIO((CORPUS / f"{PAGES[0]}.html").read_bytes()),
+            http_headers=StatusAndHeaders(
+                "200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1"
+            ),
+        )
+    )
+    inner = buf.getvalue() + _zeros_member(8) * 512  # 4 GB once inflated
+    path = tmp_path / "bomb.warc.gz"
+    path.write_bytes(gzip.compress(inner))
+    assert path.stat().st_size < 256 * 1024
+
+    start = time.monotonic()
+    out = list(iter_documents([str(path)]))
+    assert time.monotonic() - start < 10
+    assert len(out) == 1
+    assert isinstance(out[0], Failure) and out[0].reason == "too_large"
+    assert str(path) in out[0].message and "MB" in out[0].message
+
+
+def test_gzip_warc_past_the_bound_is_refused_before_inflating_it_all():
+    bomb = _zeros_member(64)  # 64 MB of zeros in ~64 KB
+    start = time.monotonic()
+    (out,) = list(iter_warc_pages("x.warc.gz", bomb, max_bytes=4 * 2**20))
+    assert time.monotonic() - start < 2
+    assert isinstance(out, Failure) and out.reason == "too_large"
+
+
+def test_gzip_encoded_payload_bomb_is_one_too_large_record():
+    """A small response whose Content-Encoding: gzip body inflates past the bound."""
+    bomb = _zeros_member(64)
+    buf = io.BytesIO()
+    writer = WARCWriter(buf, gzip=False)
+    http = StatusAndHeaders(
+        "200 OK",
+        [("Content-Type", "text/html"), ("Content-Encoding", "gzip")],
+        protocol="HTTP/1.1",
+    )
+    writer.write_record(
+        writer.create_warc_record(
+            "https://example.com/bomb",
+            "response",
+            payload=io.BytesIO(bomb),
+            http_headers=http,
+            length=len(bomb),
+        )
+    )
+    page = (CORPUS / f"{PAGES[1]}.html").read_bytes()
+    ok = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+    writer.write_record(
+        writer.create_warc_record(
+            "https://example.com/ok", "response", payload=io.BytesIO(page), http_headers=ok
+        )
+    )
+    bomb_failure, doc = list(iter_warc_pages("p.warc", buf.getvalue(), max_bytes=4 * 2**20))
+    assert isinstance(bomb_failure, Failure) and bomb_failure.reason == "too_large"
+    assert bomb_failure.origin == "p.warc#1"
+    assert isinstance(doc, RawDocument) and doc.data == page
