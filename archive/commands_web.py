@@ -51,6 +51,21 @@ def serve(
         int | None,
         typer.Option("--max-rows", min=1, help="Most rows one SQL query or table page returns."),
     ] = None,
+    sql_threads: Annotated[
+        int | None,
+        typer.Option(
+            "--sql-threads", min=1, max=64, help="Threads running SQL (default: 8, or 2 per CPU)."
+        ),
+    ] = None,
+    max_sql_requests: Annotated[
+        int | None,
+        typer.Option(
+            "--max-sql-requests",
+            min=1,
+            help="Visitor-written SQL (?sql=, _where=) requests run at once; more get 503 "
+            "'busy, try again' so pages keep their threads (default: half the SQL threads).",
+        ),
+    ] = None,
     metadata: Annotated[
         Path | None,
         typer.Option(
@@ -79,6 +94,8 @@ def serve(
         immutable=immutable,
         sql_time_limit_ms=sql_time_limit_ms,
         max_returned_rows=max_rows,
+        num_sql_threads=sql_threads,
+        max_sql_requests=max_sql_requests,
         metadata_file=metadata,
     )
     typer.echo(f"Serving {archive_dir(ctx)} at http://{host}:{port}/ (Ctrl+C to stop)", err=True)

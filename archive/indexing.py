@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from index import writer
-from index.errors import IndexCorrupt, IndexError_, IndexMissing
+from index.errors import IndexCorrupt, IndexError_, IndexMissing, IndexOutdated
 
 WATERMARK = "index_seq"
 INDEX_FOLDER = "index"
@@ -138,7 +138,10 @@ def catch_up(store: Any, index_dir: Path, *, batch: int = BATCH) -> int:
     mark = watermark(store)
     top = head(store)
     if writer.exists(index_dir):
-        ix = writer.open_index(index_dir)
+        try:
+            ix = writer.open_index(index_dir)
+        except IndexOutdated:  # built by an older version: derived data, so rebuild it
+            return reindex(store, index_dir)
     else:
         ix = writer.create_index(index_dir)
         mark = 0
@@ -206,7 +209,10 @@ class IndexHook:
     def _catch_up(self, store: Any) -> None:
         try:
             catch_up(store, self.index_dir)
-        except IndexError_ as exc:
+        except (
+            IndexError_,
+            OSError,
+        ) as exc:  # SQLite holds the batch: a full or read-only index folder only delays search
             if not self.warned:
                 self.warned = True
                 print(f"Warning: the search index was not updated: {exc}", file=sys.stderr)

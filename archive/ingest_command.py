@@ -6,6 +6,7 @@ import contextlib
 import errno
 import os
 import sys
+import traceback
 from pathlib import Path
 
 import typer
@@ -68,7 +69,7 @@ def run_ingest(
     jobs: int | None = None,
 ) -> int:
     from .cli import archive_dir, fail, print_json
-    from .indexing import after_commit_hook, index_dir_for
+    from .indexing import INDEX_SPAN, after_commit_hook, index_dir_for
 
     try:
         store = Store.open(archive_dir(ctx), create=True)
@@ -136,6 +137,8 @@ def run_ingest(
     options = IngestOptions(fmt=fmt, site=site, batch_size=batch_size, jobs=jobs or default_jobs())
     status = "done"
     total = BatchResult()
+    # Whoosh commits every INDEX_SPAN rows, not every batch: fewer, larger commits build faster.
+    index_hook = after_commit_hook(index_dir_for(archive_dir(ctx)), span=INDEX_SPAN)
     try:
         total = ingest(
             store,
@@ -143,14 +146,17 @@ def run_ingest(
             options,
             run_id,
             on_item=on_item,
-            after_commit=after_commit_hook(index_dir_for(archive_dir(ctx))),
+            after_commit=index_hook,
         )
+        index_hook.finish(store)
     except KeyboardInterrupt:
         status = "interrupted"
         raise
     except Exception as exc:
         status = "failed"
         if type(exc).__module__ == "sqlite3" or isinstance(exc, OSError):
+            if os.environ.get("NEWSARCHIVE_DEBUG"):  # developers: where the write failed
+                traceback.print_exc()
             raise fail(write_failure(exc, archive_dir(ctx))) from None
         raise
     finally:

@@ -29,7 +29,9 @@ Reextract = Callable[[Extracted, frozenset[str]], Extracted | None]
 def ensure_tables(store: Store) -> None:
     db = store.db
     if "site_templates" not in db.table_names():
-        with db.atomic():
+        with store.write_lock(), db.atomic():
+            if "site_templates" in db.table_names():  # created by another process meanwhile
+                return
             db["site_templates"].create({"site": str, "pages": int}, pk="site")
             db["site_template_lines"].create(
                 {"site": str, "key": str, "pages": int}, pk=("site", "key")
@@ -65,7 +67,8 @@ def apply_site_templates(
         return batch
     ensure_tables(store)
     result = list(batch)
-    with store.db.atomic():
+    # BEGIN IMMEDIATE: this transaction reads counts before it writes them (see Store.write_lock)
+    with store.write_lock(), store.db.atomic():
         for site, pages in groups.items():
             template = _count_and_learn(store, site, [keys for _, keys in pages])
             if not template:

@@ -130,7 +130,9 @@ class Store:
         if "archive_meta" in db.table_names():
             self._ensure_story_schema()  # archives from before duplicate detection get it here
             return
-        with db.atomic():
+        with self.write_lock(), db.atomic():
+            if "archive_meta" in db.table_names():  # another process created it while we waited
+                return
             db["archive_meta"].create({"key": str, "value": str}, pk="key")
             db["archive_meta"].insert_all(
                 [
@@ -278,7 +280,7 @@ class Store:
 
     def _create_story_schema(self, columns: dict[str, Any], missing: set[str]) -> None:
         db = self.db
-        with db.atomic():
+        with self.write_lock(), db.atomic():
             if "syndicated" not in columns:  # 1 when other sites carry the same story
                 db["articles"].add_column("syndicated", int, not_null_default=0)
             if "story_copies" not in columns:  # how many articles the story has, this one included
@@ -308,7 +310,7 @@ class Store:
 
     # ------------------------------------------------------------------ runs
     def start_run(self, arguments: list[str]) -> int:
-        with self.db.atomic():
+        with self.write_lock(), self.db.atomic():
             table = self.db["ingest_runs"].insert(
                 {
                     "started": now_iso(),
@@ -324,7 +326,7 @@ class Store:
         return int(table.last_pk)
 
     def finish_run(self, run_id: int, totals: BatchResult, status: str = "done") -> None:
-        with self.db.atomic():
+        with self.write_lock(), self.db.atomic():
             self.db["ingest_runs"].update(
                 run_id,
                 {
@@ -595,7 +597,7 @@ class Store:
         """
         db = self.db
         near = self.near_dups
-        with db.atomic():
+        with self.write_lock(), db.atomic():
             db.execute("DELETE FROM article_bands")
             db.execute("DELETE FROM article_minhash")
             last = 0

@@ -15,6 +15,10 @@ class IndexCorrupt(IndexError_):
     """The index cannot be opened or read; `newsarchive reindex` rebuilds it from SQLite."""
 
 
+class IndexOutdated(IndexCorrupt):
+    """The index was built with an older schema: it is derived data, so it is rebuilt."""
+
+
 class IndexBusy(IndexError_):
     """Another process holds the index's write lock longer than we are willing to wait."""
 

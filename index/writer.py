@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .errors import IndexBusy, IndexCorrupt, IndexMissing
+from .errors import IndexBusy, IndexCorrupt, IndexMissing, IndexOutdated
 from .schema import SCHEMA_VERSION, build_schema, document
 
 READY = "READY"
@@ -146,7 +146,7 @@ def open_index(index_dir: Path):  # type: ignore[no-untyped-def]
         ix = index.open_dir(str(index_dir))
         _check_schema(ix, index_dir)
         return ix
-    except (IndexMissing, IndexCorrupt):
+    except (IndexMissing, IndexCorrupt):  # IndexOutdated included
         raise
     except Exception as exc:  # Whoosh has no checksums: corruption shows as any exception
         raise IndexCorrupt(
@@ -159,7 +159,7 @@ def _check_schema(ix: Any, index_dir: Path) -> None:
     names = set(ix.schema.names())
     expected = set(build_schema().names())
     if not expected <= names:
-        raise IndexCorrupt(
+        raise IndexOutdated(
             f"The search index in {index_dir} was built with another schema "
             f"(missing fields: {', '.join(sorted(expected - names))}); "
             "run `newsarchive reindex` to rebuild it."

@@ -35,6 +35,8 @@ class WebConfig:
     public: bool = False
     search_timeout: float = 15.0
     max_concurrent_searches: int = 4
+    sql_slots: int = 4  # visitor-written SQL requests in flight at once (throttle.py)
+    sql_time_limit_ms: int = 1000
 
 
 def _int(value: str | None, name: str, default: int, low: int, high: int) -> int:

@@ -13,6 +13,7 @@ from datasette import hookimpl
 from .feed import can_render_atom, render_atom
 from .pages import DATABASE, Pages, WebConfig
 from .security import inline_script_hashes, strict_csp, with_security_headers
+from .throttle import with_sql_cap
 
 PLUGIN_NAME = "newsarchive"
 
@@ -52,10 +53,14 @@ class NewsarchivePlugin:
 
     @hookimpl
     def asgi_wrapper(self, datasette: Any) -> Any:
-        public = self.config.public
+        config = self.config
 
         def wrap(app: Any) -> Any:
-            return with_security_headers(app, public=public)
+            # the cap inside, so its 503s carry the security headers too
+            capped = with_sql_cap(
+                app, limit=config.sql_slots, time_limit_ms=config.sql_time_limit_ms
+            )
+            return with_security_headers(capped, public=config.public)
 
         return wrap
 

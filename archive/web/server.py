@@ -17,9 +17,13 @@ from typing import Any
 
 from .metadata import build_metadata
 from .pages import WebConfig
+from .throttle import sql_slots
 
 HERE = Path(__file__).resolve().parent
 DB_NAME = "news.db"
+# Datasette's 3 SQL threads let a few slow queries queue every page (TRAPS.md); SQLite reads
+# run in parallel and release the GIL, so a few more threads cost only connections.
+DEFAULT_SQL_THREADS = max(8, (os.cpu_count() or 2) * 2)
 
 
 class ServeError(Exception):
@@ -36,6 +40,7 @@ class ServeOptions:
     sql_time_limit_ms: int | None = None
     max_returned_rows: int | None = None
     num_sql_threads: int | None = None
+    max_sql_requests: int | None = None  # visitor-SQL requests at once; half the threads by default
     metadata_file: Path | None = None
     catch_up: bool = True
 
@@ -47,7 +52,6 @@ def settings_for(options: ServeOptions) -> dict[str, Any]:
             "sql_time_limit_ms": 1000,
             "max_returned_rows": 500,
             "default_page_size": 50,
-            "num_sql_threads": max(4, (os.cpu_count() or 2) * 2),
             "suggest_facets": False,  # each suggestion costs queries; a visitor rarely needs them
             "facet_time_limit_ms": 300,
             "default_facet_size": 15,
@@ -65,11 +69,25 @@ def settings_for(options: ServeOptions) -> dict[str, Any]:
             "truncate_cells_html": 800,
         }
     settings["allow_download"] = options.allow_download
+    settings["num_sql_threads"] = DEFAULT_SQL_THREADS
     for key in ("sql_time_limit_ms", "max_returned_rows", "num_sql_threads"):
         value = getattr(options, key)
         if value is not None:
             settings[key] = value
     return settings
+
+
+def sql_request_limit(options: ServeOptions, num_sql_threads: int) -> int:
+    """Visitor-SQL requests allowed at once; always fewer than the SQL threads, so pages get one."""
+    if options.max_sql_requests is None:
+        return sql_slots(num_sql_threads)
+    if not 1 <= options.max_sql_requests < num_sql_threads:
+        raise ServeError(
+            f"--max-sql-requests {options.max_sql_requests} must be at least 1 and below the "
+            f"{num_sql_threads} SQL threads, or table pages would wait behind slow queries; "
+            "lower it or raise --sql-threads."
+        )
+    return options.max_sql_requests
 
 
 def checkpoint(db_path: Path) -> tuple[int, int, int] | None:
@@ -132,7 +150,13 @@ def build_datasette(archive_dir: Path, options: ServeOptions) -> Any:
         raise ServeError(f"No archive database at {db_path}: run `newsarchive ingest PATH` first.")
     if pm.get_plugin(PLUGIN_NAME) is not None:  # a second server in the same process
         pm.unregister(name=PLUGIN_NAME)
-    config = WebConfig(archive_dir=archive_dir, public=options.public)
+    settings = settings_for(options)
+    config = WebConfig(
+        archive_dir=archive_dir,
+        public=options.public,
+        sql_slots=sql_request_limit(options, settings["num_sql_threads"]),
+        sql_time_limit_ms=settings["sql_time_limit_ms"],
+    )
     pm.register(NewsarchivePlugin(config), name=PLUGIN_NAME)
     metadata = build_metadata(db_path, public=options.public, extra=options.metadata_file)
     files = [] if options.immutable else [str(db_path)]
@@ -141,7 +165,7 @@ def build_datasette(archive_dir: Path, options: ServeOptions) -> Any:
         files=files,
         immutables=immutables,
         metadata=metadata,
-        settings=settings_for(options),
+        settings=settings,
         template_dir=str(HERE / "templates"),
         static_mounts=[("newsarchive-static", str(HERE / "static"))],
         cors=False,
@@ -153,6 +177,7 @@ def serve(archive_dir: Path, options: ServeOptions) -> None:
     """Prepare the archive and run the server until interrupted."""
     import uvicorn
 
+    sql_request_limit(options, settings_for(options)["num_sql_threads"])  # usage errors first
     prepare_archive(archive_dir, options)
     ds = build_datasette(archive_dir, options)
     # as `datasette serve` does: plugin start-up errors surface now, not on the first request
