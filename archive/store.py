@@ -30,6 +30,14 @@ SCHEMA_VERSION = 1
 DB_NAME = "news.db"
 
 
+FTS_UPDATE_TRIGGER = """
+CREATE TRIGGER "articles_au" AFTER UPDATE OF "title", "body" ON "articles" BEGIN
+  INSERT INTO "articles_fts" ("articles_fts", rowid, "title", "body") VALUES('delete', old.rowid, old."title", old."body");
+  INSERT INTO "articles_fts" (rowid, "title", "body") VALUES (new.rowid, new."title", new."body");
+END
+"""
+
+
 class ArchiveError(Exception):
     """The archive folder or database cannot be used; the message says why and what to do."""
 
@@ -260,6 +268,10 @@ class Store:
                 foreign_keys=[("run_id", "ingest_runs", "id"), ("source_id", "sources", "id")],
             )
             db["articles"].enable_fts(["title", "body"], fts_version="FTS5", create_triggers=True)
+            # sqlite-utils' update trigger fires on any column; story counts and seq change often,
+            # and each change would rewrite the article's full-text entry. Title and body only.
+            db.execute("DROP TRIGGER articles_au")
+            db.execute(FTS_UPDATE_TRIGGER)
         self._ensure_story_schema()
 
     def _ensure_story_schema(self) -> None:

@@ -155,3 +155,15 @@ def test_content_hash_ignores_whitespace_and_quote_style():
     a = article(body="He said “yes”  today.\n\nThen left.")
     b = article(body='He said "yes" today. Then left.')
     assert content_hash(a) == content_hash(b)
+
+
+def test_full_text_table_follows_title_and_body_updates_only(tmp_path):
+    store = Store.open(tmp_path / "a")
+    (article_id,) = store.write_batch([Extracted(raw=raw(), article=article())], store.start_run([])).added
+    store.db.execute("UPDATE articles SET body = 'The ferry sailed again.' WHERE id = ?", [article_id])
+    store.db.execute("UPDATE articles SET story_copies = 3 WHERE id = ?", [article_id])
+    match = "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?"
+    assert store.db.execute(match, ["ferry"]).fetchall() == [(article_id,)]
+    assert store.db.execute(match, ["reopened"]).fetchall() == []
+    trigger = store.db.execute("SELECT sql FROM sqlite_master WHERE name = 'articles_au'").fetchone()[0]
+    assert 'UPDATE OF "title", "body"' in trigger
