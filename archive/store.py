@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -36,6 +37,16 @@ CREATE TRIGGER "articles_au" AFTER UPDATE OF "title", "body" ON "articles" BEGIN
   INSERT INTO "articles_fts" (rowid, "title", "body") VALUES (new.rowid, new."title", new."body");
 END
 """
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
 
 
 class ArchiveError(Exception):
@@ -225,7 +236,8 @@ class Store:
                     "duplicates": int,
                     "unchanged": int,
                     "failed": int,
-                    "status": str,
+                    "status": str,  # running | done | failed | interrupted
+                    "pid": int,  # the ingesting process, to tell a killed run from a live one
                 },
                 pk="id",
             )
@@ -323,8 +335,10 @@ class Store:
     # ------------------------------------------------------------------ runs
     def start_run(self, arguments: list[str]) -> int:
         with self.write_lock(), self.db.atomic():
+            self._close_abandoned_runs()
             table = self.db["ingest_runs"].insert(
                 {
+                    "pid": os.getpid(),
                     "started": now_iso(),
                     "arguments": json.dumps(arguments),
                     "status": "running",
@@ -336,6 +350,17 @@ class Store:
                 }
             )
         return int(table.last_pk)
+
+    def _close_abandoned_runs(self) -> None:
+        """Runs still 'running' whose process is gone were killed: say so instead of for ever."""
+        table = self.db["ingest_runs"]
+        if "pid" not in table.columns_dict:  # archives from before runs kept their process id
+            table.add_column("pid", int)
+        for run_id, pid in self.db.execute(
+            "SELECT id, pid FROM ingest_runs WHERE status = 'running'"
+        ).fetchall():
+            if pid and pid != os.getpid() and not _process_alive(pid):
+                table.update(run_id, {"status": "interrupted", "finished": now_iso()})
 
     def finish_run(self, run_id: int, totals: BatchResult, status: str = "done") -> None:
         with self.write_lock(), self.db.atomic():

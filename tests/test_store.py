@@ -159,11 +159,34 @@ def test_content_hash_ignores_whitespace_and_quote_style():
 
 def test_full_text_table_follows_title_and_body_updates_only(tmp_path):
     store = Store.open(tmp_path / "a")
-    (article_id,) = store.write_batch([Extracted(raw=raw(), article=article())], store.start_run([])).added
-    store.db.execute("UPDATE articles SET body = 'The ferry sailed again.' WHERE id = ?", [article_id])
+    (article_id,) = store.write_batch(
+        [Extracted(raw=raw(), article=article())], store.start_run([])
+    ).added
+    store.db.execute(
+        "UPDATE articles SET body = 'The ferry sailed again.' WHERE id = ?", [article_id]
+    )
     store.db.execute("UPDATE articles SET story_copies = 3 WHERE id = ?", [article_id])
     match = "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?"
     assert store.db.execute(match, ["ferry"]).fetchall() == [(article_id,)]
     assert store.db.execute(match, ["reopened"]).fetchall() == []
-    trigger = store.db.execute("SELECT sql FROM sqlite_master WHERE name = 'articles_au'").fetchone()[0]
+    trigger = store.db.execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'articles_au'"
+    ).fetchone()[0]
     assert 'UPDATE OF "title", "body"' in trigger
+
+
+def test_a_killed_run_is_marked_interrupted_by_the_next_one(tmp_path):
+    import subprocess
+    import sys
+
+    archive = tmp_path / "a"
+    Store.open(archive).close()
+    code = f"from archive.store import Store; s = Store.open({str(archive)!r}); s.start_run(['killed']); import os; os._exit(9)"
+    subprocess.run([sys.executable, "-c", code], check=False)
+    store = Store.open(archive)
+    assert store.db.execute("SELECT status FROM ingest_runs").fetchall() == [("running",)]
+    store.start_run(["next"])
+    assert store.db.execute("SELECT status FROM ingest_runs ORDER BY id").fetchall() == [
+        ("interrupted",),
+        ("running",),
+    ]
