@@ -56,8 +56,12 @@ class BenchError(Exception):
 
 
 # ----------------------------------------------------------------------------- measuring
-def _tree_rss_kb(root: int) -> int:
-    """Summed RSS (kB) of `root` and all its descendants, read from /proc."""
+def _tree_rss_kb(root: int) -> tuple[int, int]:
+    """Summed RSS and PSS (kB) of `root` and all its descendants, read from /proc.
+
+    RSS counts the pages forked workers share with their parent once per process, so the sum
+    overstates the memory a worker pool takes; PSS splits each shared page among its sharers.
+    """
     parents: dict[int, int] = {}
     rss: dict[int, int] = {}
     for entry in os.scandir("/proc"):
@@ -81,7 +85,19 @@ def _tree_rss_kb(root: int) -> int:
             if ppid == parent and pid not in tree:
                 tree.add(pid)
                 frontier.append(pid)
-    return sum(rss.get(pid, 0) for pid in tree)
+    return sum(rss.get(pid, 0) for pid in tree), sum(_pss_kb(pid) for pid in tree)
+
+
+def _pss_kb(pid: int) -> int:
+    """Proportional set size (kB) of one process, 0 when it is gone or /proc hides it."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def run_measured(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
@@ -89,12 +105,13 @@ def run_measured(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, env=env)
-        peak_tree = 0
+        peak_tree = peak_pss = 0
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
-            peak_tree = max(peak_tree, _tree_rss_kb(proc.pid))
+            tree_rss, tree_pss = _tree_rss_kb(proc.pid)
+            peak_tree, peak_pss = max(peak_tree, tree_rss), max(peak_pss, tree_pss)
             time.sleep(SAMPLE_SECONDS)
         wall = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -107,6 +124,7 @@ def run_measured(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -
             "stderr": err.read().decode(errors="replace"),
             "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # Linux: kB
             "peak_tree_rss_mb": round(max(peak_tree, usage.ru_maxrss) / 1024, 1),
+            "peak_tree_pss_mb": round(peak_pss / 1024, 1),
         }
 
 
@@ -314,6 +332,7 @@ def run_ingest(data: Path, fmt: str, work: Path, extra: list[str]) -> dict:
         "seconds": result["seconds"],
         "peak_rss_mb": result["peak_rss_mb"],
         "peak_tree_rss_mb": result["peak_tree_rss_mb"],
+        "peak_tree_pss_mb": result["peak_tree_pss_mb"],
         "added": summary.get("added"),
         "duplicates": summary.get("duplicates"),
         "failed": summary.get("failed"),
@@ -328,7 +347,8 @@ def run_baseline(name: str, source: Path, work: Path) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--run-baseline", name, "--source", str(source), "--work", str(work)]  # fmt: skip
     result = run_measured(cmd, cwd=work)
     row: dict[str, Any] = {"pipeline": name, "exit": result["exit"], "seconds": result["seconds"],
-                           "peak_rss_mb": result["peak_rss_mb"], "peak_tree_rss_mb": result["peak_tree_rss_mb"]}  # fmt: skip
+                           "peak_rss_mb": result["peak_rss_mb"], "peak_tree_rss_mb": result["peak_tree_rss_mb"],
+                           "peak_tree_pss_mb": result["peak_tree_pss_mb"]}  # fmt: skip
     try:
         inner = json.loads(result["stdout"].strip().splitlines()[-1])
     except (json.JSONDecodeError, IndexError):
@@ -399,14 +419,14 @@ def growth(results: list[dict]) -> list[dict]:
 
 
 def print_table(results: list[dict], grown: list[dict]) -> None:
-    header = f"{'format':6} {'count':>7} {'pipeline':20} {'docs/s':>8} {'MB/s':>6} {'seconds':>8} {'rss MB':>7} {'tree MB':>8}  notes"
+    header = f"{'format':6} {'count':>7} {'pipeline':20} {'docs/s':>8} {'MB/s':>6} {'seconds':>8} {'rss MB':>7} {'tree MB':>8} {'pss MB':>7}  notes"
     print(header)
     print("-" * len(header))
     for r in results:
         if r.get("skipped") or r.get("error"):
             note = f"skipped: {r['skipped']}" if r.get("skipped") else f"error: {r['error']}"
             print(
-                f"{r['format']:6} {r['count']:>7} {r['pipeline']:20} {'-':>8} {'-':>6} {'-':>8} {'-':>7} {'-':>8}  {note}"
+                f"{r['format']:6} {r['count']:>7} {r['pipeline']:20} {'-':>8} {'-':>6} {'-':>8} {'-':>7} {'-':>8} {'-':>7}  {note}"
             )
             continue
         notes = []
@@ -425,7 +445,7 @@ def print_table(results: list[dict], grown: list[dict]) -> None:
         if r.get("exit"):
             notes.append(f"exit {r['exit']}")
         print(f"{r['format']:6} {r['count']:>7} {r['pipeline']:20} {r['docs_per_s']:>8} {r['mb_per_s']:>6} "
-              f"{r['seconds']:>8.1f} {r['peak_rss_mb']:>7} {r['peak_tree_rss_mb']:>8}  {'; '.join(notes)}")  # fmt: skip
+              f"{r['seconds']:>8.1f} {r['peak_rss_mb']:>7} {r['peak_tree_rss_mb']:>8} {r.get('peak_tree_pss_mb', '-'):>7}  {'; '.join(notes)}")  # fmt: skip
     if grown:
         print("\nGrowth of cost per article (1.0 = linear):")
         for g in grown:
