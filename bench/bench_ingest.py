@@ -363,7 +363,13 @@ def run_baseline(name: str, source: Path, work: Path) -> dict:
 
 
 def bench_size(
-    fmt: str, count: int, seed: int, data_root: Path, extra: list[str], skip: set[str]
+    fmt: str,
+    count: int,
+    seed: int,
+    data_root: Path,
+    extra: list[str],
+    skip: set[str],
+    keep: Path | None = None,
 ) -> list[dict]:
     data, manifest = ensure_data(data_root, fmt, count, seed)
     rows_from, _ = ensure_data(data_root, "jsonl", count, seed)
@@ -383,6 +389,12 @@ def bench_size(
                 if name == "ingest"
                 else run_baseline(name, source, work)
             )
+            if name == "ingest" and keep is not None and (work / "archive").exists():
+                kept = keep / f"{fmt}-{count}"
+                shutil.rmtree(kept, ignore_errors=True)
+                keep.mkdir(parents=True, exist_ok=True)
+                shutil.move(work / "archive", kept)  # for timing the CLI on it afterwards
+                row["kept"] = str(kept)
         row.update(format=fmt, count=count, input_mb=round(mb, 1))
         if "seconds" in row and not row.get("skipped") and not row.get("error"):
             row["docs_per_s"] = round(count / row["seconds"], 1)
@@ -492,6 +504,12 @@ def main(argv: list[str] | None = None) -> int:
         help="extra argument for `newsarchive ingest` (repeatable)",
     )
     parser.add_argument("--label", default="", help="a name for this run in the JSON output")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="keep each ingested archive as KEEP/FORMAT-COUNT (e.g. to time `search` on it)",
+    )
     parser.add_argument("--run-baseline", choices=sorted(BASELINES), help=argparse.SUPPRESS)
     parser.add_argument("--source", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
@@ -515,7 +533,9 @@ def main(argv: list[str] | None = None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     for fmt in formats:
         for count in counts:
-            results.extend(bench_size(fmt, count, args.seed, args.data, args.ingest_arg, skip))
+            results.extend(
+                bench_size(fmt, count, args.seed, args.data, args.ingest_arg, skip, args.keep)
+            )
             report = {
                 "label": args.label,
                 "environment": environment(),
