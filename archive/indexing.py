@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from index import writer
-from index.errors import IndexCorrupt, IndexError_, IndexMissing, IndexOutdated
+from index.errors import IndexBusy, IndexCorrupt, IndexError_, IndexMissing, IndexOutdated
+
+from .readonly import connect_for_reading
 
 WATERMARK = "index_seq"
 INDEX_FOLDER = "index"
@@ -50,7 +52,7 @@ class ArchiveDB:
                 f"No archive at {archive_dir}: run `newsarchive ingest PATH` first or pass --archive DIR."
             )
         try:
-            conn = sqlite3.connect(path, timeout=30)
+            conn = connect_for_reading(path)
             conn.execute("SELECT value FROM archive_meta WHERE key = 'seq'").fetchone()
         except sqlite3.Error as exc:
             raise ArchiveMissing(f"Cannot open the archive database {path}: {exc}.") from exc
@@ -195,7 +197,7 @@ class IndexHook:
     def __init__(self, index_dir: Path, span: int = 1) -> None:
         self.index_dir = Path(index_dir)
         self.span = max(1, span)
-        self.warned = False
+        self.error: str | None = None  # set when the index could not take committed articles
 
     def __call__(self, store: Any, _result: Any = None) -> None:
         if self.span > 1 and head(store) - watermark(store) < self.span:
@@ -209,13 +211,17 @@ class IndexHook:
     def _catch_up(self, store: Any) -> None:
         try:
             catch_up(store, self.index_dir)
-        except (
-            IndexError_,
-            OSError,
-        ) as exc:  # SQLite holds the batch: a full or read-only index folder only delays search
-            if not self.warned:
-                self.warned = True
-                print(f"Warning: the search index was not updated: {exc}", file=sys.stderr)
+        except IndexBusy:
+            pass  # another ingester holds the index and indexes what is committed, ours included
+        except (IndexError_, OSError) as exc:
+            # SQLite holds the batch; the index only lags, and the watermark stays where it was.
+            if self.error is None:
+                self.error = (
+                    f"the search index in {self.index_dir} was not updated ({exc}); the articles are "
+                    "archived and the next command indexes them once the index folder can be "
+                    "written (or run `newsarchive reindex`)."
+                )
+                print(f"Error: {self.error}", file=sys.stderr)
 
 
 def after_commit_hook(index_dir: Path, span: int = 1) -> IndexHook:

@@ -164,6 +164,9 @@ def run_ingest(
             progress.stop()
         with contextlib.suppress(Exception):
             store.finish_run(run_id, total, status)
+        # Leave nothing only in the WAL: the archive folder can then be copied or read read-only.
+        with contextlib.suppress(Exception):
+            store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     if json_out:
         print_json(
             {
@@ -180,4 +183,4 @@ def run_ingest(
             }
         )
     typer.echo(summary_line(total), err=True)
-    return 1 if total.failed else 0
+    return 1 if total.failed or index_hook.error else 0

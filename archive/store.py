@@ -108,9 +108,9 @@ class Store:
             )
         try:
             if readonly:
-                import sqlite3
+                from .readonly import connect_for_reading
 
-                conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+                conn = connect_for_reading(db_path, query_only=True)
             else:
                 archive_dir.mkdir(parents=True, exist_ok=True)
                 import sqlite3

@@ -151,12 +151,6 @@ def test_read_only_index_folder_stops_the_watermark_not_the_archive(
     assert assert_consistent(small_archive, origins, None) == 6
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="archive.indexing.ArchiveDB and Store.open(readonly=True) open the WAL database "
-    "without immutable=1, so SQLite cannot create news.db-shm on a read-only medium and every "
-    "read command fails with 'unable to open database file'",
-)
 def test_search_works_on_a_read_only_archive(tmp_path, small_archive):
     with read_only_view(small_archive, tmp_path / "ro") as view:
         out = run(view, "search", "said", "--json")
