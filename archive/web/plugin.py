@@ -79,40 +79,53 @@ class NewsarchivePlugin:
     def register_output_renderer(self, datasette: Any) -> dict[str, Any]:
         return {"extension": "atom", "render": render_atom, "can_render": can_render_atom}
 
-    @hookimpl
+    @hookimpl(wrapper=True)
     def handle_exception(self, datasette: Any, request: Any, exception: Exception) -> Any:
-        """Visitor errors (4xx) answered without the traceback Datasette prints when rich is installed."""
-        from datasette.utils.asgi import Base400
-        from datasette.views.base import DatasetteError
+        """Visitor errors (4xx) answered by us alone, without a traceback.
 
-        status = getattr(exception, "status", 500)
-        if not isinstance(exception, Base400 | DatasetteError) or status >= 500:
-            return None  # Datasette's own handler reports real failures
+        Datasette awaits every handler's answer, and its default one prints a rich traceback
+        with locals (~60 KB, tens of ms on the event loop) for each: a flood of timed-out
+        queries turned that into a stall. A pluggy wrapper replaces the answers for 4xx;
+        real failures keep Datasette's report.
+        """
+        answers = yield
+        visitor = visitor_error(datasette, request, exception)
+        return answers if visitor is None else [visitor]
 
-        async def inner() -> Any:
-            from datasette import Response
-            from markupsafe import Markup
 
-            if isinstance(exception, DatasetteError):
-                info = dict(exception.error_dict or {})
-                message: Any = exception.message
-                if exception.message_is_html:
-                    message = Markup(message)
-                title = exception.title
-            else:
-                info, message, title = {}, exception.args[0] if exception.args else "", None
-            info.update({"ok": False, "error": message, "status": status, "title": title})
-            if request.path.split("?")[0].endswith(".json"):
-                return Response.json(info, status=status)
-            template = datasette.jinja_env.select_template([f"{status}.html", "error.html"])
-            html = await template.render_async(
-                dict(
-                    info,
-                    urls=datasette.urls,
-                    app_css_hash=datasette.app_css_hash(),
-                    menu_links=lambda: [],
-                )
+def visitor_error(datasette: Any, request: Any, exception: Exception) -> Any:
+    """The response coroutine for a visitor's error (4xx); None for a real failure."""
+    from datasette.utils.asgi import Base400
+    from datasette.views.base import DatasetteError
+
+    status = getattr(exception, "status", 500)
+    if not isinstance(exception, Base400 | DatasetteError) or status >= 500:
+        return None
+
+    async def inner() -> Any:
+        from datasette import Response
+        from markupsafe import Markup
+
+        if isinstance(exception, DatasetteError):
+            info = dict(exception.error_dict or {})
+            message: Any = exception.message
+            if exception.message_is_html:
+                message = Markup(message)
+            title = exception.title
+        else:
+            info, message, title = {}, exception.args[0] if exception.args else "", None
+        info.update({"ok": False, "error": message, "status": status, "title": title})
+        if request.path.split("?")[0].endswith(".json"):
+            return Response.json(info, status=status)
+        template = datasette.jinja_env.select_template([f"{status}.html", "error.html"])
+        html = await template.render_async(
+            dict(
+                info,
+                urls=datasette.urls,
+                app_css_hash=datasette.app_css_hash(),
+                menu_links=lambda: [],
             )
-            return Response.html(html, status=status)
+        )
+        return Response.html(html, status=status)
 
-        return inner
+    return inner
