@@ -52,6 +52,9 @@ def finish(article: Article, raw: RawDocument) -> Article:
     # A few stray words with no headline ("Home", "Menu") are page furniture, not an article.
     if words == 0 or (words < MIN_UNTITLED_WORDS and not (article.title or "").strip()):
         raise NoArticle(f"{raw.origin}: no article text was found on this page.")
+    if article.category and article.category.islower():
+        # "news" and "News" are one section: facets would split it in two
+        article.category = " ".join(word[:1].upper() + word[1:] for word in article.category.split())
     if not article.url and raw.url:
         article.url = raw.url
     if not article.language:

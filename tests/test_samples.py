@@ -74,3 +74,12 @@ def test_feed_entry(name):
     assert article.published.startswith("2024-10-07")
     assert article.url == "https://harbortownherald.example/business/cold-storage-plant"
     assert article.body.count("\n\n") == 2
+
+
+def test_a_lowercase_section_is_capitalized_so_facets_do_not_split_it(tmp_path):
+    page = tmp_path / "record.jsonl"
+    page.write_text(
+        '{"title": "Ferry resumes", "category": "world news", "body": "The ferry to the island sailed again on Monday after three weeks of repairs."}\n'
+    )
+    (article,) = [extract(doc) for doc in iter_documents([str(page)])]
+    assert article.category == "World News"
