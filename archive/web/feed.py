@@ -6,10 +6,11 @@ Built with ElementTree so every title, name and summary is escaped as XML text.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 from xml.etree import ElementTree as ET
+
+from .values import author_names
 
 ATOM = "http://www.w3.org/2005/Atom"
 REQUIRED = {"atom_id", "atom_title", "atom_updated"}
@@ -35,16 +36,6 @@ def rfc3339(value: Any) -> str:
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)", text):
         return text
     return "1970-01-01T00:00:00Z"
-
-
-def _names(value: Any) -> list[str]:
-    if not value:
-        return []
-    try:
-        names = json.loads(value)
-    except (TypeError, ValueError):
-        return [str(value)]
-    return [str(n) for n in names] if isinstance(names, list) else [str(names)]
 
 
 def render_atom(
@@ -79,7 +70,7 @@ def render_atom(
         if link:
             href = base + link if link.startswith("/") else link
             ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", href=href)
-        for name in _names(record.get("atom_author_names")):
+        for name in author_names(record.get("atom_author_names")):
             author = ET.SubElement(entry, f"{{{ATOM}}}author")
             ET.SubElement(author, f"{{{ATOM}}}name").text = clean(name)
         if record.get("atom_summary"):

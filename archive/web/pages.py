@@ -7,7 +7,6 @@ Handlers read through Datasette's read-only connections (SQL) or the bridge in a
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import re
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from urllib.parse import urlencode
 from . import bridge
 from .snippets import paragraphs, safe_snippet
 from .timeline import Bar, bars_from_counts, render_svg
+from .values import author_names
 
 DATABASE = "news"
 DEFAULT_LIMIT = 20
@@ -109,18 +109,6 @@ def safe_link(url: Any) -> str | None:
     """Only http(s) addresses become links: a stored `javascript:` URL stays inert text."""
     text = str(url or "").strip()
     return text if re.match(r"^https?://", text, re.I) else None
-
-
-def _authors(value: Any) -> list[str]:
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    if not value:
-        return []
-    try:
-        names = json.loads(value)
-    except (TypeError, ValueError):
-        return [str(value)]
-    return [str(n) for n in names] if isinstance(names, list) else [str(names)]
 
 
 class Pages:
@@ -216,7 +204,7 @@ class Pages:
         hits = [
             {
                 **hit,
-                "authors": _authors(hit.get("authors")),
+                "authors": author_names(hit.get("authors")),
                 "link": safe_link(hit.get("url")),
                 "date": format_date(hit.get("published")),
                 "snippet_html": safe_snippet(hit.get("snippet")),
@@ -302,7 +290,7 @@ class Pages:
             "select origin, status, url, ingested from sources where article_id = ? order by id limit 50",
             [article_id],
         )
-        article["authors"] = _authors(article.get("authors"))
+        article["authors"] = author_names(article.get("authors"))
         article["link"] = safe_link(article.get("url"))
         article["captions"] = [r["text"] for r in captions.rows]
         article["copies"] = [dict(r) for r in copies.rows]
