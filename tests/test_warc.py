@@ -19,6 +19,7 @@ from ingest.warc import iter_warc_pages
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 PAGES = ["aeb-042bb7b5feda", "aeb-94fbcc267720"]
+HTML = [("Content-Type", "text/html")]
 
 
 def write_warc(path: Path, *, gz: bool, extra: bool = True) -> list[bytes]:
@@ -69,6 +70,16 @@ def write_warc(path: Path, *, gz: bool, extra: bool = True) -> list[bytes]:
                     )
                 )
     return payloads
+
+
+def write_response(writer: WARCWriter, url: str, payload: bytes, headers: list) -> None:
+    """One 200 response record carrying `payload` as is (already encoded as `headers` say)."""
+    http = StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1")
+    writer.write_record(
+        writer.create_warc_record(
+            url, "response", payload=io.BytesIO(payload), http_headers=http, length=len(payload)
+        )
+    )
 
 
 @pytest.mark.parametrize("gz", [False, True])
@@ -122,25 +133,12 @@ def test_chunked_and_gzip_encoded_payload_is_decoded(tmp_path):
         + b"0\r\n\r\n"
     )
     buf = io.BytesIO()
-    writer = WARCWriter(buf, gzip=False)
-    http = StatusAndHeaders(
-        "200 OK",
-        [
-            ("Content-Type", "text/html"),
-            ("Transfer-Encoding", "chunked"),
-            ("Content-Encoding", "gzip"),
-        ],
-        protocol="HTTP/1.1",
-    )
-    writer.write_record(
-        writer.create_warc_record(
-            "https://example.com/c",
-            "response",
-            payload=io.BytesIO(chunked),
-            http_headers=http,
-            length=len(chunked),
-        )
-    )
+    headers = [
+        ("Content-Type", "text/html"),
+        ("Transfer-Encoding", "chunked"),
+        ("Content-Encoding", "gzip"),
+    ]
+    write_response(WARCWriter(buf, gzip=False), "https://example.com/c", chunked, headers)
     (doc,) = list(iter_warc_pages("c.warc", buf.getvalue()))
     assert doc.data == html
 
@@ -161,16 +159,8 @@ def _zeros_member(megabytes: int) -> bytes:
 def test_doubly_gzipped_warc_bomb_is_one_too_large_failure(tmp_path):
     """A real WARC record, then 4 GB of gzipped zeros, gzipped again: ~130 KB on disk."""
     buf = io.BytesIO()
-    WARCWriter(buf, gzip=True).write_record(
-        WARCWriter(buf).create_warc_record(
-            "https://example.com/0",
-            "response",
-            payload=io.BytesIO((CORPUS / f"{PAGES[0]}.html").read_bytes()),
-            http_headers=StatusAndHeaders(
-                "200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1"
-            ),
-        )
-    )
+    page = (CORPUS / f"{PAGES[0]}.html").read_bytes()
+    write_response(WARCWriter(buf, gzip=True), "https://example.com/0", page, HTML)
     inner = buf.getvalue() + _zeros_member(8) * 512  # 4 GB once inflated
     path = tmp_path / "bomb.warc.gz"
     path.write_bytes(gzip.compress(inner))
@@ -197,27 +187,10 @@ def test_gzip_encoded_payload_bomb_is_one_too_large_record():
     bomb = _zeros_member(64)
     buf = io.BytesIO()
     writer = WARCWriter(buf, gzip=False)
-    http = StatusAndHeaders(
-        "200 OK",
-        [("Content-Type", "text/html"), ("Content-Encoding", "gzip")],
-        protocol="HTTP/1.1",
-    )
-    writer.write_record(
-        writer.create_warc_record(
-            "https://example.com/bomb",
-            "response",
-            payload=io.BytesIO(bomb),
-            http_headers=http,
-            length=len(bomb),
-        )
-    )
+    gzipped = [*HTML, ("Content-Encoding", "gzip")]
+    write_response(writer, "https://example.com/bomb", bomb, gzipped)
     page = (CORPUS / f"{PAGES[1]}.html").read_bytes()
-    ok = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
-    writer.write_record(
-        writer.create_warc_record(
-            "https://example.com/ok", "response", payload=io.BytesIO(page), http_headers=ok
-        )
-    )
+    write_response(writer, "https://example.com/ok", page, HTML)
     bomb_failure, doc = list(iter_warc_pages("p.warc", buf.getvalue(), max_bytes=4 * 2**20))
     assert isinstance(bomb_failure, Failure) and bomb_failure.reason == "too_large"
     assert bomb_failure.origin == "p.warc#1"
