@@ -16,6 +16,8 @@ IndexCorrupt (run reindex), ArticleNotFound (no such id).
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,6 +129,30 @@ def _check(request: SearchRequest) -> None:
         raise QuerySyntaxError(f"--page {request.page} is out of range: pages start at 1.")
 
 
+def word_checker(store: Any) -> Callable[[str], bool] | None:
+    """Whether a word occurs, unstemmed, in some title or body: the FTS5 table's vocabulary.
+
+    Whoosh holds stems only; this lets did-you-mean offer words people wrote, never stems or
+    made-up inflections. The vocabulary table lives in the connection's `temp` schema, so it
+    works on read-only archives too.
+    """
+    conn = store.db if isinstance(store.db, sqlite3.Connection) else store.db.conn
+    try:
+        conn.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.articles_vocab USING fts5vocab(main, articles_fts, row)"
+        )
+    except sqlite3.Error:  # an archive without the FTS table: suggest from the index alone
+        return None
+
+    def is_word(word: str) -> bool:
+        return (
+            conn.execute("SELECT 1 FROM temp.articles_vocab WHERE term = ?", [word]).fetchone()
+            is not None
+        )
+
+    return is_word
+
+
 def run_search(store: Any, index_dir: Path, request: SearchRequest) -> dict[str, Any]:
     """Search the archive; returns the `search --json` document of DESIGN.md.
 
@@ -146,6 +172,7 @@ def run_search(store: Any, index_dir: Path, request: SearchRequest) -> dict[str,
             page=request.page,
             facets=request.facets,
             all_hits=request.collapse,
+            is_word=word_checker(store),
         )
     finally:
         ix.close()

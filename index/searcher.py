@@ -15,7 +15,7 @@ import heapq
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -297,8 +297,12 @@ def search(
     page: int = 1,
     facets: bool = False,
     all_hits: bool = False,
+    is_word: Callable[[str], bool] | None = None,
 ) -> IndexHits:
     """Run `text` against the index. With `all_hits`, ids holds every hit in order.
+
+    `is_word` tells whether a word occurs unstemmed in the collection; did-you-mean suggests
+    only such words (the index itself holds stems only).
 
     One pass lists every matching document (unscored), filters and facets work on that list,
     and only the page is ranked: by Whoosh's scorer (top-N with block skipping, restricted to
@@ -338,7 +342,7 @@ def search(
             ids=columns.article_ids(searcher, [d for d, _ in ranked]),
             scores=[s for _, s in ranked],
             facets=facet_counts(searcher, docs) if facets else {},
-            suggestion=suggest(searcher, text),
+            suggestion=suggest(searcher, text, is_word),
             terms=highlight_terms(query, reader),
         )
 

@@ -242,6 +242,9 @@ def test_suggestion_for_unknown_words_is_a_word_not_a_stem(db, archive):
     assert search(db, archive, "gaem")["suggestion"] == "game"
     assert search(db, archive, "stadai streeming")["suggestion"] == "stadia streaming"
     assert search(db, archive, "game")["suggestion"] is None
+    # the closest real word, not the bare stem ("elect") nor a made-up inflection ("gaed")
+    assert search(db, archive, "electon")["suggestion"] == "election"
+    assert search(db, archive, "goverment")["suggestion"] == "government"
 
 
 def test_snippets_are_highlighted_and_safe(db, archive):
