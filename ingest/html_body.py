@@ -132,7 +132,8 @@ def clean_body(
         if _is_link_row(line, linked):
             continue  # a related-stories list, a menu, a tag row
         key = line.lower()
-        if key in caption_set or _BOILERPLATE.match(line) or _FURNITURE.match(line):
+        bare = line[2:] if line.startswith(("- ", "• ", "* ")) else line  # a bulleted share row
+        if key in caption_set or _BOILERPLATE.match(bare) or _FURNITURE.match(line):
             continue
         if _STAMP.match(line) or _is_self_or_image_url(line, url):
             continue

@@ -339,3 +339,14 @@ def test_title_from_title_tag_and_h1(title_tag, heading, site, expected):
     from ingest.html_meta import choose_title
 
     assert choose_title(title_tag, heading, site, None) == expected
+
+
+def test_bulleted_share_rows_are_not_body_but_bulleted_steps_are():
+    tools = "<ul><li>Order Reprints</li><li>Print Article</li></ul>"
+    steps = (
+        "<ul><li>Sign up for a Hulu ad-free account for $11.99 a month</li>"
+        "<li>Sign up for the Disney+ bundle using the same email as your Hulu account</li></ul>"
+    )
+    article = run(page(body=tools + PARAGRAPHS + steps).encode())
+    assert "Reprints" not in article.body and "Print Article" not in article.body
+    assert "- Sign up for a Hulu ad-free account" in article.body
