@@ -279,7 +279,8 @@ def read_page_meta(tree: HtmlElement, base_url: str | None = None) -> PageMeta:
         or _absolute(meta.url, base_url)
     )
     if not meta.language:
-        root_lang = tree.get("lang") if tree.tag == "html" else None
+        # XHTML 1.1 declares the language only as xml:lang
+        root_lang = (tree.get("lang") or tree.get("xml:lang")) if tree.tag == "html" else None
         meta.language = clean_text(root_lang)
     meta.authors = [strip_affiliation(a) for a in meta.authors]
     return meta

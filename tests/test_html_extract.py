@@ -350,3 +350,11 @@ def test_bulleted_share_rows_are_not_body_but_bulleted_steps_are():
     article = run(page(body=tools + PARAGRAPHS + steps).encode())
     assert "Reprints" not in article.body and "Print Article" not in article.body
     assert "- Sign up for a Hulu ad-free account" in article.body
+
+
+def test_xhtml_xml_lang_is_the_declared_language():
+    from ingest.html import parse_html
+    from ingest.html_meta import read_page_meta
+
+    tree = parse_html(XHTML.replace(' lang="fr"', ""), "x.xhtml")
+    assert read_page_meta(tree).language == "fr"
