@@ -54,7 +54,10 @@ def serve(
     sql_threads: Annotated[
         int | None,
         typer.Option(
-            "--sql-threads", min=1, max=64, help="Threads running SQL (default: 8, or 2 per CPU)."
+            "--sql-threads",
+            min=1,
+            max=64,
+            help="Threads running SQL (default: 8, or 2 per CPU when that is more).",
         ),
     ] = None,
     max_sql_requests: Annotated[
