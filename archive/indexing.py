@@ -168,7 +168,7 @@ def catch_up(store: Any, index_dir: Path, *, batch: int = BATCH) -> int:
 def _drop_deleted(store: Any, ix: Any) -> None:
     """Articles removed from SQLite (no seq marks a deletion) leave the index too."""
     count = _conn(store).execute("SELECT count(*) FROM articles").fetchone()[0]
-    if ix.doc_count() <= count:
+    if writer.doc_count(ix) <= count:
         return
     from index.searcher import indexed_hashes
 

@@ -15,7 +15,7 @@ from typing import Any
 MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
 SNIPPET_CHARS = 240
 ELLIPSIS = " … "
-WINDOW_CHARS = 4000  # of text around the first likely matches that is analyzed
+WINDOW_CHARS = 1600  # of text around the first likely matches that is analyzed (room for two fragments)
 STEM_PREFIX = 4
 
 

@@ -288,3 +288,12 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def doc_count(ix: Any) -> int:
+    """Live documents, from the table of contents alone.
+
+    `ix.doc_count()` opens a reader on every segment (about 170 ms at 10k articles in 14
+    segments); each segment's own count, deletions included, is already in the TOC.
+    """
+    return sum(segment.doc_count() for segment in ix._segments())
