@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from ingest.decode import decode_bytes
 from ingest.errors import IngestError
-from ingest.textdump_template import page_keys, template_from_counts
+from ingest.textdump_template import article_keys, page_keys, template_from_counts
 
 from .store import Extracted, Store
 
@@ -66,18 +66,23 @@ def apply_site_templates(
     if not groups:
         return batch
     ensure_tables(store)
-    result = list(batch)
+    templates: dict[str, frozenset[str]] = {}
     # BEGIN IMMEDIATE: this transaction reads counts before it writes them (see Store.write_lock)
     with store.write_lock(), store.db.atomic():
         for site, pages in groups.items():
-            template = _count_and_learn(store, site, [keys for _, keys in pages])
-            if not template:
-                continue
-            for position, keys in pages:
-                if keys & template:
-                    better = reextract(batch[position], template)
-                    if better is not None and better.article is not None:
-                        result[position] = better
+            templates[site] = _count_and_learn(store, site, [keys for _, keys in pages])
+    result = list(batch)  # re-extraction runs outside the transaction: it holds no lock
+    for site, pages in groups.items():
+        template = templates[site]
+        if not template:
+            continue
+        for position, _keys in pages:
+            article = batch[position].article
+            kept = article_keys(article.body, article.title, article.captions)  # type: ignore[union-attr]
+            if kept & template:  # otherwise the template would give the same article
+                better = reextract(batch[position], template)
+                if better is not None and better.article is not None:
+                    result[position] = better
     return result
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 
-__all__ = ["learn_site_boilerplate", "page_keys", "template_from_counts"]
+__all__ = ["article_keys", "learn_site_boilerplate", "page_keys", "template_from_counts"]
 
 _MAX_KEY_CHARS = 400  # longer lines are articles' paragraphs, not furniture
 _PROSE_CHARS = 60  # from this length a line reads as a sentence of some article
@@ -22,6 +22,20 @@ def page_keys(page: str) -> set[str]:
     from .textdump import page_lines  # the extractor's own line keys, bullets and spacing folded
 
     return {line.key for line in page_lines(page) if line.key and len(line.key) <= _MAX_KEY_CHARS}
+
+
+def article_keys(
+    body: str, title: str | None = None, captions: list[str] | None = None
+) -> set[str]:
+    """The line keys an extracted article kept (paragraphs, headline, captions).
+
+    A template can only change an extraction that kept one of its lines: when none of these
+    keys is a template line, extracting again with the template gives the same article.
+    """
+    from .textdump_lines import norm_key
+
+    pieces = [*body.split("\n\n"), title or "", *(captions or [])]
+    return {key for piece in pieces if (key := norm_key(piece.strip()))}
 
 
 def template_from_counts(
