@@ -95,11 +95,14 @@ def _strip_gz(name: str) -> str:
     return name[:-3] if name.lower().endswith(".gz") else name
 
 
-_JSON_START = re.compile(rb'^(\{\s*("|\})|\[\s*(\{|\[|"|\]|-?\d|true|false|null))')
+_JSON_START = re.compile(
+    rb'^(\{\s*("|\})|\[\s*(\{|"))'
+)  # an object, or an array of objects/strings
 
 
 def _looks_like_json(sniff: bytes) -> bool:
-    """An object or array opening, not a text dump that starts with `[site-logo]`."""
+    """An object or an array of records, not a text dump that starts with `[site-logo]` or
+    w3m's rendering of a search box, `[                    ] [Go]`."""
     return bool(_JSON_START.match(sniff))
 
 

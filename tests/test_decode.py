@@ -68,3 +68,18 @@ def test_a_text_dump_opening_with_a_bracketed_logo_is_not_json():
     assert detect_format("page.txt", b"[site-logo]\nNews\n  \xe2\x80\xa2 Home\n") == "text"
     assert detect_format("export", b'[{"title": "x"}]') == "jsonl"
     assert detect_format("export", b'{"title": "x"}\n{"title": "y"}\n') == "jsonl"
+
+
+def test_every_corpus_page_is_detected_as_what_it_is():
+    """w3m renders a search box as `[          ] [Go]`: such dumps are text, not JSON."""
+    from ingest.readers import detect_format
+
+    from .conftest import CORPUS
+
+    for page in sorted(CORPUS.glob("*.txt")):
+        assert detect_format(page.name, page.read_bytes()[:4096]) == "text", page.name
+    for page in sorted(CORPUS.glob("*.html")):
+        assert detect_format(page.name, page.read_bytes()[:4096]) == "html", page.name
+    assert (
+        detect_format("search.txt", b"[                    ] [Go]\n  \xe2\x80\xa2 Home\n") == "text"
+    )
