@@ -96,19 +96,21 @@ def iter_json_records(origin: str, data: bytes) -> Iterator[RawDocument | Failur
                 yield _document(origin, whole, data, origin)  # one pretty-printed object
                 return
     for lineno, line in enumerate(_lines(text), 1):
-        if not line.strip():
-            continue
-        where = f"{origin}:{lineno}"
-        line_bytes = line.encode("utf-8")
-        try:
-            obj = json.loads(line)
-        except ValueError as exc:
-            yield Failure(
-                where,
-                "malformed",
-                f"{where}: line {lineno} is not valid JSON ({exc}); fix or remove that line.",
-                line_bytes,
-                "json",
-            )
-            continue
-        yield _document(where, obj, line_bytes, origin)
+        if line.strip():
+            yield line_record(origin, lineno, line, line.encode("utf-8"))
+
+
+def line_record(container: str, lineno: int, text: str, line: bytes) -> RawDocument | Failure:
+    """One JSON Lines line (decoded `text`, raw `line`) as a record, or a Failure naming it."""
+    where = f"{container}:{lineno}"
+    try:
+        obj = json.loads(text)
+    except ValueError as exc:
+        return Failure(
+            where,
+            "malformed",
+            f"{where}: line {lineno} is not valid JSON ({exc}); fix or remove that line.",
+            line,
+            "json",
+        )
+    return _document(where, obj, line, container)

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from typing import IO
 
 from .errors import IngestError
-from .jsonl import _document
+from .jsonl import line_record
 from .model import Failure, RawDocument
 
 STREAM_AT = 16 * 2**20  # files bigger than this on disk are streamed
@@ -121,14 +121,4 @@ def _record(where: str, lineno: int, line: bytes, container: str) -> RawDocument
         except IngestError as exc:
             return Failure(where, exc.reason, str(exc), line, "json")
         line = text.encode("utf-8")
-    try:
-        obj = json.loads(text)
-    except ValueError as exc:
-        return Failure(
-            where,
-            "malformed",
-            f"{where}: line {lineno} is not valid JSON ({exc}); fix or remove that line.",
-            line,
-            "json",
-        )
-    return _document(where, obj, line, container)
+    return line_record(container, lineno, text, line)
