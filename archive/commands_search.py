@@ -128,33 +128,40 @@ def _facets_tables(facets: dict[str, dict[str, int]]) -> None:
         console.print(table)
 
 
+# The filters shared by search and timeline, declared once.
+AuthorFilter = Annotated[
+    list[str] | None,
+    typer.Option("--author", help="Only articles by this author (repeat for any of several)."),
+]
+CategoryFilter = Annotated[
+    list[str] | None,
+    typer.Option("--category", help="Only articles in this category (repeatable)."),
+]
+SiteFilter = Annotated[
+    list[str] | None, typer.Option("--site", help="Only articles from this site (repeatable).")
+]
+SinceFilter = Annotated[
+    str | None, typer.Option("--since", help="Published on or after: 2024, 2024-05 or 2024-05-31.")
+]
+UntilFilter = Annotated[
+    str | None,
+    typer.Option(
+        "--until", help="Published on or before (inclusive): 2024, 2024-05 or 2024-05-31."
+    ),
+]
+
+
 @app.command()
 def search(
     ctx: typer.Context,
     query: Annotated[
         str, typer.Argument(help='Whoosh query: words, AND/OR/NOT, "phrases", field:value, ranges.')
     ],
-    author: Annotated[
-        list[str] | None,
-        typer.Option("--author", help="Only articles by this author (repeat for any of several)."),
-    ] = None,
-    category: Annotated[
-        list[str] | None,
-        typer.Option("--category", help="Only articles in this category (repeatable)."),
-    ] = None,
-    site: Annotated[
-        list[str] | None, typer.Option("--site", help="Only articles from this site (repeatable).")
-    ] = None,
-    since: Annotated[
-        str | None,
-        typer.Option("--since", help="Published on or after: 2024, 2024-05 or 2024-05-31."),
-    ] = None,
-    until: Annotated[
-        str | None,
-        typer.Option(
-            "--until", help="Published on or before (inclusive): 2024, 2024-05 or 2024-05-31."
-        ),
-    ] = None,
+    author: AuthorFilter = None,
+    category: CategoryFilter = None,
+    site: SiteFilter = None,
+    since: SinceFilter = None,
+    until: UntilFilter = None,
     sort: Annotated[str, typer.Option("--sort", help="relevance, newest or oldest.")] = "relevance",
     limit: Annotated[int, typer.Option("--limit", "-n", help="Hits per page (1-1000).")] = 20,
     page: Annotated[int, typer.Option("--page", help="Page number, from 1.")] = 1,
@@ -300,22 +307,11 @@ def timeline(
     ctx: typer.Context,
     query: Annotated[str, typer.Argument(help="Query, same syntax as search.")],
     interval: Annotated[str, typer.Option("--interval", help="year or month.")] = "year",
-    author: Annotated[
-        list[str] | None,
-        typer.Option("--author", help="Only articles by this author (repeatable)."),
-    ] = None,
-    category: Annotated[
-        list[str] | None, typer.Option("--category", help="Only this category (repeatable).")
-    ] = None,
-    site: Annotated[
-        list[str] | None, typer.Option("--site", help="Only this site (repeatable).")
-    ] = None,
-    since: Annotated[
-        str | None, typer.Option("--since", help="From this date: 2024, 2024-05 or 2024-05-31.")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option("--until", help="Up to this date, inclusive.")
-    ] = None,
+    author: AuthorFilter = None,
+    category: CategoryFilter = None,
+    site: SiteFilter = None,
+    since: SinceFilter = None,
+    until: UntilFilter = None,
     json_out: JsonOption = False,
     csv_out: CsvOption = False,
 ) -> None:
