@@ -134,12 +134,6 @@ class Store:
             raise
         return store
 
-    @classmethod
-    def memory(cls) -> Store:
-        store = cls(sqlite_utils.Database(memory=True), None)
-        store.ensure_schema()
-        return store
-
     def close(self) -> None:
         self.db.conn.close()
 
@@ -812,20 +806,6 @@ class Store:
             "ingest_errors",
         ]
         return {t: self.db[t].count for t in tables}
-
-    def iter_articles(self, since_seq: int = 0, batch: int = 500) -> Iterator[dict[str, Any]]:
-        """Rows for the index, in seq order: everything changed after `since_seq`."""
-        last = since_seq
-        while True:
-            rows = list(
-                self.db.query(
-                    "SELECT * FROM articles WHERE seq > ? ORDER BY seq LIMIT ?", [last, batch]
-                )
-            )
-            if not rows:
-                return
-            yield from rows
-            last = rows[-1]["seq"]
 
     def get_meta(self, key: str, default: str | None = None) -> str | None:
         row = self.db.execute("SELECT value FROM archive_meta WHERE key = ?", [key]).fetchone()
