@@ -17,7 +17,7 @@ from ingest.decode import decode_bytes
 from ingest.errors import IngestError
 from ingest.textdump_template import article_keys, page_keys, template_from_counts
 
-from .store import Extracted, Store
+from .store import Extracted, Store, sha256
 
 MIN_PAGES = 3
 PRUNE_EVERY = 100  # pages of a site between prunings of lines seen on one page only
@@ -42,8 +42,6 @@ def _is_new_text_page(store: Store, item: Extracted) -> bool:
     raw = item.raw
     if raw is None or item.article is None or raw.format != "text" or not item.article.site_name:
         return False
-    from .store import sha256
-
     seen = store.db.execute(
         "SELECT 1 FROM sources WHERE sha256 = ? AND status != 'failed' LIMIT 1", [sha256(raw.data)]
     ).fetchone()
