@@ -66,7 +66,7 @@ def serve(
             "--max-sql-requests",
             min=1,
             help="Visitor-written SQL (?sql=, _where=) requests run at once; more get 503 "
-            "'busy, try again' so pages keep their threads (default: half the SQL threads).",
+            "'busy, try again' so pages keep their threads (default: half the SQL threads, at most one less than the cores).",
         ),
     ] = None,
     metadata: Annotated[
