@@ -15,7 +15,8 @@ from typing import Any
 MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
 SNIPPET_CHARS = 240
 ELLIPSIS = " … "
-WINDOW_CHARS = 1600  # of text around the first likely matches that is analyzed (room for two fragments)
+# Text around the first likely matches that is analyzed: room for two fragments.
+WINDOW_CHARS = 1600
 STEM_PREFIX = 4
 
 

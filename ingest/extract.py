@@ -54,7 +54,9 @@ def finish(article: Article, raw: RawDocument) -> Article:
         raise NoArticle(f"{raw.origin}: no article text was found on this page.")
     if article.category and article.category.islower():
         # "news" and "News" are one section: facets would split it in two
-        article.category = " ".join(word[:1].upper() + word[1:] for word in article.category.split())
+        article.category = " ".join(
+            word[:1].upper() + word[1:] for word in article.category.split()
+        )
     if not article.url and raw.url:
         article.url = raw.url
     if not article.language:

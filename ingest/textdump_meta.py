@@ -454,7 +454,11 @@ def find_category(
         if len(parts) >= 2 and (_HOME.match(parts[0]) or arrows or near_arrow):
             items = [p for p in parts[1:] if norm_key(p) != title_key]
             ends_in_title = bool(title_key) and norm_key(parts[-1]) == title_key
-            if (ends_in_title or _HOME.match(parts[0]) or near_arrow) and items and len(items[-1]) <= 40:
+            if (
+                (ends_in_title or _HOME.match(parts[0]) or near_arrow)
+                and items
+                and len(items[-1]) <= 40
+            ):
                 return items[-1]
         if _HOME.match(line.text.strip()) and line.bullet:
             items: list[str] = []
