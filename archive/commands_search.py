@@ -5,8 +5,7 @@ starts without sqlite-utils, numpy, rich or datasette. Every command but `verify
 catches the index up with the archive (repairing a crash between the two commits).
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: see archive/cli.py (start-up time).
 import csv
 import sys
 from collections.abc import Callable

@@ -3,8 +3,7 @@
 Datasette is imported only when `serve` runs, so other commands start fast.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: see archive/cli.py (start-up time).
 from pathlib import Path
 from typing import Annotated
 
