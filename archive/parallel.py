@@ -23,7 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from itertools import chain, islice
 from pathlib import Path
 
-from ingest.model import Article, Failure, RawDocument
+from ingest.model import Failure, RawDocument
 
 from .store import Extracted
 
@@ -34,7 +34,6 @@ MIN_PARALLEL_DOCS = (
 )
 
 Extractor = Callable[[RawDocument | Failure, str | None], Extracted]
-Outcome = tuple[Article | None, Failure | None]
 
 
 def default_jobs() -> int:
@@ -82,20 +81,25 @@ def _init_worker(parent: int, protected: str | None) -> None:
 
 def _extract_chunk(
     extractor: Extractor, docs: list[RawDocument], site: str | None
-) -> list[Outcome]:
-    """Run in a worker: extract each document; the raw bytes stay in the parent."""
-    outcomes: list[Outcome] = []
+) -> list[Extracted]:
+    """Run in a worker: extract each document; the raw bytes stay in the parent.
+
+    The item goes back whole but for its bytes, so whatever the extractor adds to it (a text
+    dump's line keys) reaches the parent without being computed again there.
+    """
+    outcomes: list[Extracted] = []
     for doc in docs:
         item = extractor(doc, site)
+        item.raw = None  # the parent still has the bytes: do not ship them back
         if item.failure is not None:
-            item.failure.data = None  # the parent still has the bytes: do not ship them back
-        outcomes.append((item.article, item.failure))
+            item.failure.data = None
+        outcomes.append(item)
     return outcomes
 
 
 def _rejoin(
     chunk: list[RawDocument | Failure],
-    outcomes: list[Outcome],
+    outcomes: list[Extracted],
     extractor: Extractor,
     site: str | None,
 ) -> Iterator[Extracted]:
@@ -105,10 +109,11 @@ def _rejoin(
         if not isinstance(doc, RawDocument):
             yield extractor(doc, site)
             continue
-        article, failure = next(results)
-        if failure is not None:
-            failure.data = doc.data
-        yield Extracted(raw=doc, article=article, failure=failure)
+        item = next(results)
+        item.raw = doc
+        if item.failure is not None:
+            item.failure.data = doc.data
+        yield item
 
 
 def _chunks(items: Iterator[RawDocument | Failure]) -> Iterator[list[RawDocument | Failure]]:
@@ -145,11 +150,11 @@ def extract_parallel(
         initializer=_init_worker,
         initargs=(os.getpid(), str(protected.resolve()) if protected else None),
     )
-    pending: deque[tuple[list[RawDocument | Failure], Future[list[Outcome]] | None]] = deque()
+    pending: deque[tuple[list[RawDocument | Failure], Future[list[Extracted]] | None]] = deque()
     broken = False
 
     def collect(
-        chunk: list[RawDocument | Failure], future: Future[list[Outcome]] | None
+        chunk: list[RawDocument | Failure], future: Future[list[Extracted]] | None
     ) -> Iterator[Extracted]:
         nonlocal broken
         if future is not None and not broken:

@@ -10,11 +10,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from ingest.errors import IngestError
-from ingest.extract import extract
+from ingest.extract import extract_page
 from ingest.model import Failure, RawDocument
 from ingest.readers import iter_documents
 
-from .site_templates import apply_site_templates
+from .site_templates import ExtractedPage, apply_site_templates
 from .store import BatchResult, Extracted, Store
 
 BATCH_SIZE = 200
@@ -35,7 +35,7 @@ def extract_one(
     if isinstance(doc, Failure):
         return Extracted(raw=None, failure=doc)
     try:
-        article = extract(doc, boilerplate=boilerplate)
+        extraction = extract_page(doc, boilerplate=boilerplate)
     except IngestError as exc:
         return Extracted(
             raw=doc, failure=Failure(doc.origin, exc.reason, str(exc), doc.data, doc.format)
@@ -50,9 +50,10 @@ def extract_one(
         return Extracted(
             raw=doc, failure=Failure(doc.origin, "internal_error", message, doc.data, doc.format)
         )
+    article = extraction.article
     if site:
         article.site_name = site
-    return Extracted(raw=doc, article=article)
+    return ExtractedPage(raw=doc, article=article, line_keys=extraction.line_keys)
 
 
 def with_template(item: Extracted, template: frozenset[str]) -> Extracted | None:

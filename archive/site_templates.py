@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from ingest.decode import decode_bytes
 from ingest.errors import IngestError
@@ -24,6 +25,28 @@ PRUNE_EVERY = 100  # pages of a site between prunings of lines seen on one page 
 _IN_CHUNK = 500
 
 Reextract = Callable[[Extracted, frozenset[str]], Extracted | None]
+
+
+@dataclass(slots=True)
+class ExtractedPage(Extracted):
+    """An extracted page with the line keys its extractor already made (text dumps).
+
+    The keys come back from the worker with the article, so the single archive writer counts a
+    page into its site's template without decoding and splitting it a second time.
+    """
+
+    line_keys: frozenset[str] | None = None
+
+
+def _line_keys(item: Extracted) -> set[str] | frozenset[str] | None:
+    """The page's template line keys: carried from extraction, else made again from its bytes."""
+    if isinstance(item, ExtractedPage) and item.line_keys is not None:
+        return item.line_keys
+    try:
+        text = decode_bytes(item.raw.data, item.raw.origin)  # type: ignore[union-attr]
+    except IngestError:
+        return None
+    return page_keys(text)
 
 
 def ensure_tables(store: Store) -> None:
@@ -52,15 +75,13 @@ def apply_site_templates(
     store: Store, batch: list[Extracted], reextract: Reextract
 ) -> list[Extracted]:
     """Count this batch's new text dumps into their sites' templates; re-extract pages they mark."""
-    groups: dict[str, list[tuple[int, set[str]]]] = defaultdict(list)
+    groups: dict[str, list[tuple[int, set[str] | frozenset[str]]]] = defaultdict(list)
     for position, item in enumerate(batch):
         if not _is_new_text_page(store, item):
             continue
-        try:
-            text = decode_bytes(item.raw.data, item.raw.origin)  # type: ignore[union-attr]
-        except IngestError:
-            continue
-        groups[item.article.site_name].append((position, page_keys(text)))  # type: ignore[union-attr,index]
+        keys = _line_keys(item)
+        if keys is not None:
+            groups[item.article.site_name].append((position, keys))  # type: ignore[union-attr,index]
     if not groups:
         return batch
     ensure_tables(store)
@@ -84,7 +105,9 @@ def apply_site_templates(
     return result
 
 
-def _count_and_learn(store: Store, site: str, pages: list[set[str]]) -> frozenset[str]:
+def _count_and_learn(
+    store: Store, site: str, pages: list[set[str] | frozenset[str]]
+) -> frozenset[str]:
     db = store.db
     row = db.execute("SELECT pages FROM site_templates WHERE site = ?", [site]).fetchone()
     before = row[0] if row else 0

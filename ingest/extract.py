@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from .decode import looks_binary, strip_bom
 from .errors import EmptyInput, IngestError, NoArticle, UnsupportedInput
 from .language import detect_language
@@ -10,17 +12,32 @@ from .model import Article, RawDocument
 MIN_UNTITLED_WORDS = 8
 
 
+@dataclass(slots=True)
+class Extraction:
+    """An Article with what its extractor found on the way that the archive would recompute."""
+
+    article: Article
+    # text dumps: the keys of the lines a site template could hold (textdump_template.page_keys)
+    line_keys: frozenset[str] | None = None
+
+
 def extract(raw: RawDocument, *, boilerplate: frozenset[str] | None = None) -> Article:
     """Normalize one page into an Article, or raise an IngestError that names `raw.origin`.
 
     `boilerplate`: a site template's lines (text dumps only), learned by the archive.
     """
+    return extract_page(raw, boilerplate=boilerplate).article
+
+
+def extract_page(raw: RawDocument, *, boilerplate: frozenset[str] | None = None) -> Extraction:
+    """`extract`, keeping the by-products the archive needs (a text dump's line keys)."""
+    keys = None
     if raw.format in {"text", "html"}:
         check_page_bytes(raw)
     if raw.format == "text":
-        from .textdump import extract_text_dump
+        from .textdump import extract_text_dump_keyed
 
-        article = extract_text_dump(raw, boilerplate)
+        article, keys = extract_text_dump_keyed(raw, boilerplate)
     elif raw.format == "html":
         from .html import extract_html
 
@@ -33,7 +50,7 @@ def extract(raw: RawDocument, *, boilerplate: frozenset[str] | None = None) -> A
         raise IngestError(
             f"{raw.origin}: no extractor for format {raw.format!r}.", reason="unsupported"
         )
-    return finish(article, raw)
+    return Extraction(finish(article, raw), keys)
 
 
 def check_page_bytes(raw: RawDocument) -> None:

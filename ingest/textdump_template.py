@@ -9,9 +9,19 @@ learns a template per site from the dumps it already holds and passes it back in
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
-__all__ = ["article_keys", "learn_site_boilerplate", "page_keys", "template_from_counts"]
+if TYPE_CHECKING:
+    from .textdump_lines import Line
+
+__all__ = [
+    "article_keys",
+    "learn_site_boilerplate",
+    "line_keys",
+    "page_keys",
+    "template_from_counts",
+]
 
 _MAX_KEY_CHARS = 400  # longer lines are articles' paragraphs, not furniture
 _PROSE_CHARS = 60  # from this length a line reads as a sentence of some article
@@ -21,7 +31,13 @@ def page_keys(page: str) -> set[str]:
     """The distinct line keys of one dump that could be template lines (short enough)."""
     from .textdump import page_lines  # the extractor's own line keys, bullets and spacing folded
 
-    return {line.key for line in page_lines(page) if line.key and len(line.key) <= _MAX_KEY_CHARS}
+    return set(line_keys(page_lines(page)))
+
+
+def line_keys(lines: Iterable[Line]) -> frozenset[str]:
+    """`page_keys` from lines already made: the extractor hands these back with its article,
+    so the archive counts a page into its site's template without splitting it again."""
+    return frozenset(line.key for line in lines if line.key and len(line.key) <= _MAX_KEY_CHARS)
 
 
 def article_keys(
