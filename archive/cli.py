@@ -47,17 +47,16 @@ def archive_dir(ctx: typer.Context) -> Path:
     return ctx.obj["archive"] if ctx.obj else DEFAULT_ARCHIVE
 
 
-def open_store(ctx: typer.Context, *, create: bool = False):  # type: ignore[no-untyped-def]
-    from .store import ArchiveError, Store
+def open_archive(ctx: typer.Context):  # type: ignore[no-untyped-def]
+    """The archive over plain sqlite3, its index caught up (a problem there is one warning)."""
+    from .indexing import ArchiveDB, ArchiveMissing, catch_up_quietly
 
     try:
-        store = Store.open(archive_dir(ctx), create=create)
-    except ArchiveError as exc:
+        db = ArchiveDB.open(archive_dir(ctx))
+    except ArchiveMissing as exc:
         raise fail(str(exc)) from None
-    from .indexing import catch_up_quietly
-
-    catch_up_quietly(store, archive_dir(ctx))  # repairs the index after a crash
-    return store
+    catch_up_quietly(db, archive_dir(ctx))  # repairs the index after a crash
+    return db
 
 
 def print_json(value: object) -> None:
@@ -215,8 +214,7 @@ def stats(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """
     from .stats import archive_stats, render_stats
 
-    store = open_store(ctx)
-    data = archive_stats(store)
+    data = archive_stats(open_archive(ctx))
     if json_out:
         print_json(data)
     else:

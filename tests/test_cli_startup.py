@@ -83,6 +83,7 @@ def article_id(archive: Path) -> int:
         ("show", "ID", "--json"),
         ("similar", "ID", "--json"),
         ("verify", "--json"),
+        ("stats", "--json"),
     ],
     ids=lambda c: "-".join(c),
 )
