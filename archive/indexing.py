@@ -77,9 +77,23 @@ def get_meta(store: Any, key: str) -> str | None:
 
 
 def set_meta(store: Any, key: str, value: str) -> None:
+    """Write one meta value in its own short transaction.
+
+    BEGIN IMMEDIATE takes the write lock first (waiting up to the busy timeout): the index
+    follower moves the watermark while the ingester commits batches from another connection.
+    """
     conn = _conn(store)
-    with conn:  # its own committed transaction
-        conn.execute("INSERT OR REPLACE INTO archive_meta (key, value) VALUES (?, ?)", [key, value])
+    sql = "INSERT OR REPLACE INTO archive_meta (key, value) VALUES (?, ?)"
+    if conn.in_transaction:  # the caller's own transaction commits it
+        conn.execute(sql, [key, value])
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(sql, [key, value])
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
 
 
 def watermark(store: Any) -> int:
@@ -129,16 +143,31 @@ def _article_ids(store: Any) -> set[int]:
     return {row[0] for row in _conn(store).execute("SELECT id FROM articles")}
 
 
-def catch_up(store: Any, index_dir: Path, *, batch: int = BATCH) -> int:
+def catch_up(
+    store: Any,
+    index_dir: Path,
+    *,
+    batch: int = BATCH,
+    hold: int = 0,
+    merge: bool = True,
+    tidy: bool = True,
+) -> int:
     """Index every article changed since the watermark; returns how many were (re)indexed.
 
     Creates the index when there is none (from seq 0). Raises IndexCorrupt when the index
     exists but cannot be read (`newsarchive reindex` repairs it) and IndexBusy when another
-    process keeps the write lock.
+    process keeps the write lock. Each Whoosh commit takes up to `batch` rows.
+
+    For the index follower of a running ingest: `hold` leaves up to that many pending changes
+    for a later, fuller commit; `merge=False` writes each commit as a new segment without
+    merging small ones (the last commit merges); `tidy=False` skips the check for deleted
+    articles (a count query; deletions do not happen during an ingest).
     """
     index_dir = Path(index_dir)
     mark = watermark(store)
     top = head(store)
+    if hold and top - mark <= hold and writer.exists(index_dir):
+        return 0  # not enough for a full commit yet
     if writer.exists(index_dir):
         try:
             ix = writer.open_index(index_dir)
@@ -149,17 +178,18 @@ def catch_up(store: Any, index_dir: Path, *, batch: int = BATCH) -> int:
         mark = 0
     try:
         done = 0
-        while mark < top:
+        while top - mark > hold:
             rows = rows_after(store, mark, batch)
             if not rows:
                 break
-            done += writer.write_batch(ix, rows)
+            done += writer.write_batch(ix, rows, merge=merge)
             _crash_point("after_index_commit")
             mark = int(rows[-1]["seq"])
             set_meta(store, WATERMARK, str(mark))
         if mark != watermark(store):
             set_meta(store, WATERMARK, str(mark))
-        _drop_deleted(store, ix)
+        if tidy:
+            _drop_deleted(store, ix)
         return done
     finally:
         ix.close()

@@ -69,7 +69,8 @@ def run_ingest(
     jobs: int | None = None,
 ) -> int:
     from .cli import archive_dir, fail, print_json
-    from .indexing import INDEX_SPAN, after_commit_hook, index_dir_for
+    from .index_follower import IndexFollower
+    from .indexing import INDEX_SPAN, index_dir_for
 
     try:
         store = Store.open(archive_dir(ctx), create=True)
@@ -80,6 +81,11 @@ def run_ingest(
         if type(exc).__module__ == "sqlite3" or isinstance(exc, OSError):
             raise fail(write_failure(exc, archive_dir(ctx))) from None
         raise
+    # Whoosh runs in its own process, beside this one: it indexes each INDEX_SPAN committed
+    # rows in one commit while extraction, SQLite and dedup go on here. Started before any
+    # thread (progress bar) or worker pool exists, so the fork copies nothing in flight.
+    follower = IndexFollower(archive_dir(ctx), index_dir_for(archive_dir(ctx)), INDEX_SPAN)
+    follower.start()
     show_progress = sys.stderr.isatty()
     total_inputs = sum(1 for _ in expand_inputs(paths)) if show_progress else None
 
@@ -137,8 +143,6 @@ def run_ingest(
     options = IngestOptions(fmt=fmt, site=site, batch_size=batch_size, jobs=jobs or default_jobs())
     status = "done"
     total = BatchResult()
-    # Whoosh commits every INDEX_SPAN rows, not every batch: fewer, larger commits build faster.
-    index_hook = after_commit_hook(index_dir_for(archive_dir(ctx)), span=INDEX_SPAN)
     try:
         total = ingest(
             store,
@@ -146,9 +150,9 @@ def run_ingest(
             options,
             run_id,
             on_item=on_item,
-            after_commit=index_hook,
+            after_commit=follower,
         )
-        index_hook.finish(store)
+        follower.finish()  # the rest of the rows, the final merge; sets follower.error
     except KeyboardInterrupt:
         status = "interrupted"
         raise
@@ -160,6 +164,7 @@ def run_ingest(
             raise fail(write_failure(exc, archive_dir(ctx))) from None
         raise
     finally:
+        follower.stop()  # nothing to do after finish(); on an error, the next command catches up
         if progress is not None:
             progress.stop()
         with contextlib.suppress(Exception):
@@ -183,4 +188,4 @@ def run_ingest(
             }
         )
     typer.echo(summary_line(total), err=True)
-    return 1 if total.failed or index_hook.error else 0
+    return 1 if total.failed or follower.error else 0

@@ -27,6 +27,7 @@ saved to `bench/out/ingest-<time>.json` and `bench/out/ingest-latest.json`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -103,6 +104,7 @@ def _pss_kb(pid: int) -> int:
 def run_measured(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run `cmd`; return wall seconds, exit code, stdout/stderr and peak memory in MB."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        load_before = os.getloadavg()[0]
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, env=env)
         peak_tree = peak_pss = 0
@@ -125,6 +127,10 @@ def run_measured(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -
             "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # Linux: kB
             "peak_tree_rss_mb": round(max(peak_tree, usage.ru_maxrss) / 1024, 1),
             "peak_tree_pss_mb": round(peak_pss / 1024, 1),
+            # user+sys of the process and every child it waited for (the index follower,
+            # extraction workers): the cost that contention from other processes does not change
+            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
+            "load1": [round(load_before, 2), round(os.getloadavg()[0], 2)],  # before, after
         }
 
 
@@ -261,8 +267,14 @@ def baseline_whoosh(rows_from: Path, work: Path) -> dict:
             return module.document({**row, "id": i + 1, "site": row["site_name"]})
         return whoosh_document(schema, i, row)
 
+    # The baseline gets the project's speed-up (index/writer.py's length-column patch) but
+    # not its memory bound: Whoosh's default pool of 128 MB, so it never spills to disk.
+    with contextlib.suppress(ImportError):
+        from index.writer import _cache_missing_length_columns
+
+        _cache_missing_length_columns()
     ix = windex.create_in(folder, schema)
-    writer = ix.writer()
+    writer = ix.writer(procs=1, limitmb=128)
     for i, row in enumerate(rows):
         writer.add_document(**to_document(i, row))
     before_commit = time.perf_counter()
@@ -333,6 +345,8 @@ def run_ingest(data: Path, fmt: str, work: Path, extra: list[str]) -> dict:
         "peak_rss_mb": result["peak_rss_mb"],
         "peak_tree_rss_mb": result["peak_tree_rss_mb"],
         "peak_tree_pss_mb": result["peak_tree_pss_mb"],
+        "cpu_seconds": result["cpu_seconds"],
+        "load1": result["load1"],
         "added": summary.get("added"),
         "duplicates": summary.get("duplicates"),
         "failed": summary.get("failed"),
@@ -348,7 +362,8 @@ def run_baseline(name: str, source: Path, work: Path) -> dict:
     result = run_measured(cmd, cwd=work)
     row: dict[str, Any] = {"pipeline": name, "exit": result["exit"], "seconds": result["seconds"],
                            "peak_rss_mb": result["peak_rss_mb"], "peak_tree_rss_mb": result["peak_tree_rss_mb"],
-                           "peak_tree_pss_mb": result["peak_tree_pss_mb"]}  # fmt: skip
+                           "peak_tree_pss_mb": result["peak_tree_pss_mb"], "cpu_seconds": result["cpu_seconds"],
+                           "load1": result["load1"]}  # fmt: skip
     try:
         inner = json.loads(result["stdout"].strip().splitlines()[-1])
     except (json.JSONDecodeError, IndexError):
@@ -446,6 +461,10 @@ def print_table(results: list[dict], grown: list[dict]) -> None:
             notes.append(f"ingest = {r['ingest_vs_this']}x this")
         if r.get("inner_docs_per_s"):
             notes.append(f"{r['inner_docs_per_s']}/s without start-up")
+        if r.get("cpu_seconds") is not None:
+            notes.append(f"cpu {r['cpu_seconds']:.1f} s")
+        if r.get("load1"):
+            notes.append(f"load {r['load1'][0]}-{r['load1'][1]}")
         if r.get("commit_seconds") is not None:
             notes.append(f"commit {r['commit_seconds']:.1f} s")
         if r.get("failed"):

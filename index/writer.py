@@ -212,8 +212,12 @@ def write_batch(
     delete_ids: Iterable[Any] = (),
     *,
     optimize: bool = False,
+    merge: bool = True,
 ) -> int:
-    """Add or replace `rows` and delete `delete_ids` in one commit; returns documents written."""
+    """Add or replace `rows` and delete `delete_ids` in one commit; returns documents written.
+
+    `merge=False` adds the commit as a new segment and leaves small segments unmerged (a long
+    ingest merges once, at its last commit, instead of at every commit)."""
     batch = dedupe(rows)
     gone = [str(i) for i in delete_ids]
     if not batch and not gone and not optimize:
@@ -227,8 +231,20 @@ def write_batch(
     except BaseException:
         w.cancel()
         raise
-    w.commit(optimize=optimize)
+    w.commit(optimize=optimize, merge=merge)
     return len(batch)
+
+
+def merge_small(index_dir: Path) -> None:
+    """A commit of nothing that merges small segments (Whoosh's default policy, MERGE_SMALL).
+
+    The index follower writes its commits unmerged during an ingest and merges once here."""
+    ix = open_index(Path(index_dir))
+    try:
+        w = writer(ix)
+        w.commit(merge=True)
+    finally:
+        ix.close()
 
 
 def build_fresh(index_dir: Path, rows: Iterable[dict[str, Any]]) -> int:

@@ -1,0 +1,226 @@
+"""The index follower: one process that indexes committed rows while the ingester goes on.
+
+Why: on the ingester's own thread, Whoosh (tokenizing, sorting postings, writing segments)
+ran serially with extraction, SQLite and dedup, so ingest stayed well below the rate of a
+bare Whoosh build. The follower runs the watermark catch-up (`archive.indexing.catch_up`) in
+a child process with its own SQLite connection (WAL lets it read while the ingester writes)
+and the only Whoosh writer (`procs=1`). The ingester writes one byte on the child's stdin
+after each committed batch (a wake-up), `f` when it is done, and reads one JSON line back.
+
+It changes nothing in what is safe: rows are indexed only once committed, the watermark
+moves only after a Whoosh commit, and a kill -9 at any point is repaired by the next
+command's catch-up. The child is a fresh interpreter (`python -m archive.index_follower`),
+not a fork: SQLite keeps per-file lock state in the process, and a forked copy of a process
+with the archive open fails with "locking protocol". It inherits no descriptor but its pipes
+and dies with its parent (PR_SET_PDEATHSIG), so no orphan can keep Whoosh's lock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import select
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from index.errors import IndexBusy, IndexError_
+
+WAKE_POLL_S = 1.0  # the follower also looks for new rows this often, should a wake-up be lost
+STOP_WAIT_S = 10.0  # how long an interrupted ingest lets the follower end its current commit
+WAKE, FINISH = b"w", b"f"
+
+
+def index_problem(index_dir: Path, reason: str) -> str:
+    """The sentence an ingest prints when its articles are archived but not yet searchable."""
+    return (
+        f"the search index in {index_dir} was not updated ({reason}); the articles are "
+        "archived and the next command indexes them once the index folder can be written "
+        "(or run `newsarchive reindex`)."
+    )
+
+
+class IndexFollower:
+    """Parent side: start the child, wake it after each committed batch, finish or stop it.
+
+    Use as the pipeline's `after_commit` callback. `error` holds the one-line problem (also
+    printed on stderr) when the index could not take the committed articles.
+    """
+
+    def __init__(
+        self, archive_dir: Path, index_dir: Path, span: int, *, merge_last_only: bool = True
+    ) -> None:
+        self.archive_dir = Path(archive_dir)
+        self.index_dir = Path(index_dir)
+        self.span = max(1, span)
+        self.merge_last_only = merge_last_only
+        self.error: str | None = None
+        self.indexed = 0
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> IndexFollower:
+        cmd = [
+            sys.executable,
+            "-m",
+            "archive.index_follower",
+            "--parent",
+            str(os.getpid()),
+            "--archive",
+            str(self.archive_dir.resolve()),
+            "--index",
+            str(self.index_dir.resolve()),
+            "--span",
+            str(self.span),
+        ]
+        if not self.merge_last_only:
+            cmd.append("--merge-each")
+        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        os.set_blocking(self._proc.stdin.fileno(), False)  # type: ignore[union-attr]
+        return self
+
+    def __call__(self, _store: Any = None, _result: Any = None) -> None:
+        """After a batch is committed: new rows to index (never waits for the follower)."""
+        if self._proc is None:
+            return
+        # BlockingIOError: the pipe is full of unread wake-ups already; BrokenPipe: the
+        # follower has died, and finish() reports it.
+        with contextlib.suppress(BlockingIOError, BrokenPipeError):
+            os.write(self._proc.stdin.fileno(), WAKE)  # type: ignore[union-attr]
+
+    def finish(self, _store: Any = None) -> None:
+        """Index everything still pending, merge, and wait for the child; sets `error`."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        assert proc.stdin is not None and proc.stdout is not None
+        with contextlib.suppress(BrokenPipeError):
+            os.set_blocking(proc.stdin.fileno(), True)  # the follower drains its pipe
+            os.write(proc.stdin.fileno(), FINISH)
+        with contextlib.suppress(OSError):
+            proc.stdin.close()
+        output = proc.stdout.read()
+        proc.stdout.close()
+        code = proc.wait()
+        try:
+            outcome = json.loads(output.decode().strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            self._report(f"the indexing process ended unexpectedly (exit status {code})")
+            return
+        self.indexed = int(outcome.get("indexed", 0))
+        if outcome.get("error"):
+            self._report(str(outcome["error"]))
+
+    def stop(self) -> None:
+        """Interrupted ingest: let the current Whoosh commit end, then stop; the rest waits."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(STOP_WAIT_S)
+        except subprocess.TimeoutExpired:  # safe as a crash is: the next command catches up
+            proc.kill()
+            proc.wait()
+        for pipe in (proc.stdin, proc.stdout):
+            with contextlib.suppress(OSError):
+                pipe.close()  # type: ignore[union-attr]
+
+    def _report(self, reason: str) -> None:
+        if self.error is None:
+            self.error = index_problem(self.index_dir, reason)
+            print(f"Error: {self.error}", file=sys.stderr)
+
+
+# ----------------------------------------------------------------------------- the child
+_stopping = False
+
+
+def _on_stop(_signum: int, _frame: Any) -> None:
+    global _stopping
+    _stopping = True
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask the kernel to SIGKILL this process when its parent dies (Linux), then check the race.
+
+    (As in archive/parallel.py; not imported from there, which would load sqlite-utils.)
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _wait_for_wake(fd: int) -> bool:
+    """Wait for a wake-up (or the poll interval); True once the parent said it is done."""
+    ready, _, _ = select.select([fd], [], [], WAKE_POLL_S)
+    if not ready:
+        return False
+    data = os.read(fd, 65536)
+    return not data or FINISH in data  # EOF: the parent is gone or has closed the pipe
+
+
+def follow(archive_dir: Path, index_dir: Path, span: int, merge_last_only: bool, fd: int) -> int:
+    """Index full spans as they are committed, then the rest when the parent is done."""
+    from index.writer import merge_small
+
+    from .indexing import ArchiveDB, catch_up
+
+    db = ArchiveDB.open(archive_dir)
+    merge = not merge_last_only
+    done = 0
+    try:
+        while not _stopping:
+            finished = _wait_for_wake(fd)
+            if _stopping:
+                break
+            done += catch_up(db, index_dir, batch=span, hold=span - 1, merge=merge, tidy=False)
+            if finished:  # the last rows in one merging commit, deletions checked
+                rest = catch_up(db, index_dir, batch=span)
+                if merge_last_only and done and not rest:
+                    merge_small(index_dir)  # the last commit was a full span, left unmerged
+                return done + rest
+        return done
+    finally:
+        db.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Index an ingest's committed rows (internal).")
+    parser.add_argument("--parent", type=int, required=True)
+    parser.add_argument("--archive", type=Path, required=True)
+    parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--span", type=int, required=True)
+    parser.add_argument("--merge-each", action="store_true")
+    args = parser.parse_args(argv)
+    _die_with_parent(args.parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGTERM, _on_stop)
+    outcome: dict[str, Any] = {"indexed": 0, "error": None}
+    try:
+        outcome["indexed"] = follow(
+            args.archive, args.index, args.span, not args.merge_each, sys.stdin.fileno()
+        )
+    except IndexBusy:
+        pass  # another process holds the index and indexes what is committed, ours included
+    except (IndexError_, OSError, sqlite3.Error) as exc:
+        outcome["error"] = str(exc)
+    except Exception as exc:  # a bug: still one line for the user, and the ingest exits 1
+        outcome["error"] = f"{type(exc).__name__}: {exc}"
+    with contextlib.suppress(OSError):
+        sys.stdout.write(json.dumps(outcome) + "\n")
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
