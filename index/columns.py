@@ -17,12 +17,14 @@ from __future__ import annotations
 from array import array
 from typing import Any
 
+from . import postings
 from .schema import AUTHOR_SEP
 
 _CACHE_ATTR = "_newsarchive_columns"
 
 
-def _cache(searcher: Any) -> dict[str, Any]:
+def kept(searcher: Any) -> dict[Any, Any]:
+    """Values kept on the searcher for as long as it stays open (`searcher.open_searcher`)."""
     cache = getattr(searcher, _CACHE_ATTR, None)
     if cache is None:
         cache = {}
@@ -61,7 +63,7 @@ def _numeric_leaf(reader: Any, fieldname: str, typecode: str, default: int) -> a
 
 def numeric(searcher: Any, fieldname: str, typecode: str, default: int = 0) -> array:
     """The integer column `fieldname` for every document of the searcher."""
-    cache = _cache(searcher)
+    cache = kept(searcher)
     key = ("num", fieldname)
     if key not in cache:
         out = array(typecode)
@@ -91,7 +93,7 @@ def _ref_leaf(reader: Any, fieldname: str) -> tuple[list[int] | array, list[byte
 
 def labelled(searcher: Any, fieldname: str) -> tuple[list[int] | array, list[str]]:
     """A low-cardinality text column as (label number per document, labels); "" = none."""
-    cache = _cache(searcher)
+    cache = kept(searcher)
     key = ("ref", fieldname)
     if key not in cache:
         parts = [_ref_leaf(reader, fieldname) for reader, _offset in leaves(searcher)]
@@ -111,7 +113,7 @@ def labelled(searcher: Any, fieldname: str) -> tuple[list[int] | array, list[str
 
 def authors(searcher: Any) -> tuple[list[tuple[int, ...]], list[str]]:
     """Author numbers per document (a tuple each) and the author names they stand for."""
-    cache = _cache(searcher)
+    cache = kept(searcher)
     if "authors" not in cache:
         index: dict[str, int] = {}
         per_doc: list[tuple[int, ...]] = []
@@ -141,31 +143,11 @@ def article_ids(searcher: Any, docs: list[int]) -> list[int]:
     if len(docs) <= 200:
         reader = searcher.reader()
         return [int(reader.stored_fields(d)["id"]) for d in docs]
-    cache = _cache(searcher)
+    cache = kept(searcher)
     if "id" not in cache:
         cache["id"] = searcher.reader().column_reader("id")
     column = cache["id"]
     return [int(column[d]) for d in docs]
-
-
-def _leaf_ids(matcher: Any) -> list[int]:
-    """Every document number of one term's postings, a block at a time.
-
-    Whoosh's generic `all_ids()` makes three Python calls per posting; the block reader
-    already holds each block's ids as an array. Other matchers (short inline postings, a
-    segment with deletions) take the generic path.
-    """
-    from whoosh.codec.whoosh3 import W3LeafMatcher
-
-    if type(matcher) is not W3LeafMatcher:
-        return list(matcher.all_ids())
-    out: list[int] = []
-    while matcher.is_active():
-        if matcher._ids is None:
-            matcher._read_ids()
-        out.extend(matcher._ids[matcher._i :])
-        matcher._next_block()
-    return out
 
 
 def term_docs(searcher: Any, fieldname: str, text: str) -> list[int]:
@@ -174,7 +156,7 @@ def term_docs(searcher: Any, fieldname: str, text: str) -> list[int]:
     for reader, offset in leaves(searcher):
         if not reader.doc_frequency(fieldname, text):
             continue
-        ids = _leaf_ids(reader.postings(fieldname, text))
+        ids = postings.leaf_ids(reader, fieldname, text)
         out.extend(ids if not offset else [d + offset for d in ids])
     return out
 
@@ -189,3 +171,25 @@ def live_docs(searcher: Any) -> list[int]:
         else:
             out.extend(range(offset, offset + count))
     return out
+
+
+def lengths_bytes(searcher: Any, fieldname: str) -> bytes:
+    """Each document's byte-coded length of `fieldname` (Whoosh's lengths column; 0 = none)."""
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+
+    out = bytearray()
+    for reader, _offset in leaves(searcher):
+        count = reader.doc_count_all()
+        perdoc = getattr(reader, "_perdoc", None)
+        lenfield = f"_{fieldname}_len"
+        values = b""
+        if perdoc is not None and perdoc.has_column(lenfield):
+            creader = perdoc.column_reader(lenfield, LENGTHS_COLUMN)
+            try:  # one read of the whole column, as for `numeric`
+                values = creader._dbfile.get_array(creader._basepos, "B", creader._count)
+                values = values.tobytes()
+            except (AttributeError, OSError, ValueError):
+                values = bytes(creader[i] for i in range(min(count, len(creader))))
+        out += values[:count]
+        out += bytes(count - min(count, len(values)))
+    return bytes(out)

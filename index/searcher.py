@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from itertools import chain
 from typing import Any
 
-from . import columns
+from . import columns, dense
 from .errors import QuerySyntaxError
 from .query import parse
 from .schema import when_seconds
@@ -241,7 +241,7 @@ def _month_label(n: int) -> str | None:
     return f"{n // 100:04d}-{n % 100:02d}" if 0 < n < 1_000_000 else None
 
 
-def _top(counts: Counter, labels: list[str], top: int) -> dict[str, int]:
+def _top(counts: dict[int, int], labels: list[str], top: int) -> dict[str, int]:
     named = [(labels[k], n) for k, n in counts.items() if labels[k]]
     named.sort(key=lambda kv: (-kv[1], kv[0].casefold()))
     return dict(named[:top])
@@ -263,9 +263,14 @@ def facet_counts(
 
 def _period_counts(searcher: Any, docs: Iterable[int]) -> tuple[dict[str, int], dict[str, int]]:
     month = columns.numeric(searcher, "c_month", "i")
+    return _periods(Counter(map(month.__getitem__, docs)))
+
+
+def _periods(per_month: dict[int, int]) -> tuple[dict[str, int], dict[str, int]]:
+    """Counts per yyyymm number as (per year, per month) labels; undated left out."""
     months: dict[str, int] = {}
     years: dict[str, int] = {}
-    for n, count in sorted(Counter(map(month.__getitem__, docs)).items()):
+    for n, count in sorted(per_month.items()):
         label = _month_label(n)
         if label is None:
             continue
@@ -316,6 +321,18 @@ def search(
         query = parse(text, ix.schema, reader)
         wanted = None if all_hits else limit * page
         start = 0 if all_hits else limit * (page - 1)
+        arrays = _dense_search(searcher, query, filters, sort, wanted, start, facets)
+        if arrays is not None:
+            total, ranked, found_facets = arrays
+            ranked = ranked if all_hits else ranked[:limit]
+            return IndexHits(
+                total=total,
+                ids=columns.article_ids(searcher, [d for d, _ in ranked]),
+                scores=[s for _, s in ranked],
+                facets=found_facets,
+                suggestion=suggest(searcher, text, is_word),
+                terms=highlight_terms(query, reader),
+            )
         scored: list[tuple[int, float]] | None = None
         if sort == "relevance" and _one_pass(query, reader):
             scored = _score_all(searcher, query)
@@ -345,6 +362,82 @@ def search(
             suggestion=suggest(searcher, text, is_word),
             terms=highlight_terms(query, reader),
         )
+
+
+def _dense_search(
+    searcher: Any,
+    query: Any,
+    filters: Filters | None,
+    sort: str,
+    wanted: int | None,
+    start: int,
+    facets: bool,
+) -> tuple[int, list[tuple[int, float | None]], dict[str, dict[str, int]]] | None:
+    """`search` over dense arrays (`index.dense`) when the query reads many postings and
+    has a shape they evaluate; None sends it down the list-based path."""
+    try:
+        if dense.postings_count(query, searcher) < dense.MIN_POSTINGS:
+            return None
+    except dense.Unsupported:
+        return None
+    import numpy as np
+
+    window = _date_window(filters) if filters is not None else None
+    found = dense.evaluate(searcher, query, scores=sort == "relevance")
+    mask = found.mask
+    if filters is not None and not filters.empty():
+        mask &= _dense_filter(searcher, filters, window)
+    docs = np.flatnonzero(mask)
+    if sort == "relevance":
+        keys = -found.scores[docs]
+    else:
+        when = np.asarray(columns.numeric(searcher, "c_when", "q"))[docs]
+        undated_last = np.where(when == 0, np.iinfo(np.int64).max, when)
+        keys = -when if sort == "newest" else undated_last  # undated is 0
+    page = dense.top(docs, keys, wanted)[start:].tolist()
+    if sort == "relevance":
+        ranked: list[tuple[int, float | None]] = [
+            (d, round(float(found.scores[d]), 4)) for d in page
+        ]
+    else:
+        ranked = [(d, None) for d in page]
+    return len(docs), ranked, _dense_facets(searcher, mask, docs) if facets else {}
+
+
+def _dense_filter(searcher: Any, filters: Filters, window: tuple[int, int] | None):  # type: ignore[no-untyped-def]
+    """`restrict` as a mask over every document number."""
+    import numpy as np
+
+    mask = np.ones(searcher.doc_count_all(), dtype=bool)
+    for fieldname, values in (("category", filters.categories), ("site", filters.sites)):
+        if values:
+            refs, labels = columns.labelled(searcher, fieldname)
+            wanted = sorted(_wanted_labels(labels, values))
+            mask &= np.isin(np.asarray(refs), wanted)
+    if window:
+        when = np.asarray(columns.numeric(searcher, "c_when", "q"))
+        mask &= (when >= window[0]) & (when <= window[1])
+    if filters.authors:
+        reader = searcher.reader()
+        allowed = np.zeros_like(mask)
+        for term in (t for v in filters.authors for t in _resolve(reader, "authors", v)):
+            allowed[columns.term_docs(searcher, "authors", term)] = True
+        mask &= allowed
+    return mask
+
+
+def _dense_facets(searcher: Any, mask: Any, docs: Any) -> dict[str, dict[str, int]]:
+    """`facet_counts` for the documents of `mask` (`docs` lists them)."""
+    import numpy as np
+
+    _per_doc, names = columns.authors(searcher)
+    out = {"author": _top(dense.author_counts(searcher, mask), names, TOP_FACET_VALUES)}
+    for name in ("category", "site"):
+        refs, labels = columns.labelled(searcher, name)
+        out[name] = _top(dense.counts(np.asarray(refs), docs), labels, TOP_FACET_VALUES)
+    month = np.asarray(columns.numeric(searcher, "c_month", "i"))
+    out["year"], out["month"] = _periods(dense.counts(month, docs))
+    return out
 
 
 def matching_docs(searcher: Any, query: Any) -> list[int]:

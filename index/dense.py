@@ -1,0 +1,248 @@
+"""Queries with many hits, run over dense per-document arrays (numpy) instead of Whoosh's matchers.
+
+At 100k articles a frequent word has 40-80k postings: Whoosh's collector scores them one
+Python call at a time and the unscored match list, filters and facets loop over them again
+(p95 190-350 ms per query). Here each term's postings are read once, without positions
+(`index.postings`), into a boolean "matches" array and a BM25F score array over every
+document number; AND, OR and phrases are array operations, filters and facets are masks
+and `bincount`s over the column arrays, and the page is an `argpartition`. Scores are
+Whoosh's own BM25F (same statistics, same formula), so the ranking does not change.
+
+Only plain shapes are handled: words, AND, OR, NOT and "phrases" over scored fields, with
+BM25F weighting. Anything else (prefixes, ranges, `*`, boosts, slop) raises Unsupported and
+goes through Whoosh. numpy costs about 100 ms to import, more than it saves on a small hit
+list, so `searcher` comes here only past MIN_POSTINGS postings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from . import columns, postings
+
+MIN_POSTINGS = 20_000
+
+
+class Unsupported(Exception):
+    """The query has a part these arrays do not evaluate; Whoosh's matchers will."""
+
+
+@dataclass(slots=True)
+class Match:
+    mask: Any  # numpy bool array: which document numbers match
+    scores: Any  # numpy float64 array (0 where not matching), or None when not needed
+
+
+def _query_module():  # type: ignore[no-untyped-def]
+    from whoosh import query as q
+
+    return q
+
+
+def postings_count(query: Any, searcher: Any) -> int:
+    """How many postings evaluating `query` here reads; raises Unsupported for other shapes."""
+    q = _query_module()
+    kind = type(query)
+    if getattr(query, "boost", 1.0) != 1.0:
+        raise Unsupported("boost")
+    if kind is q.Term:
+        _check_field(searcher, query.fieldname, query.text)
+        return searcher.doc_frequency(query.fieldname, query.text)
+    if kind is q.Phrase:
+        if query.slop != 1 or not query.words:
+            raise Unsupported("slop")
+        fmt = searcher.schema[query.fieldname].format
+        if not (fmt and fmt.supports("positions")):
+            raise Unsupported("positions")
+        return sum(postings_count(q.Term(query.fieldname, w), searcher) for w in query.words)
+    if kind is q.Or and getattr(query, "scale", None):
+        raise Unsupported("scaled or")
+    if kind in (q.And, q.Or) and query.subqueries:
+        return sum(postings_count(sub, searcher) for sub in query.subqueries)
+    if kind is q.AndNot:
+        return postings_count(query.a, searcher) + postings_count(query.b, searcher)
+    raise Unsupported(kind.__name__)
+
+
+def _check_field(searcher: Any, fieldname: str, text: Any) -> None:
+    from whoosh.scoring import BM25F
+
+    if not isinstance(text, str) or fieldname not in searcher.schema:
+        raise Unsupported("term")
+    if not searcher.schema[fieldname].scorable or type(searcher.weighting) is not BM25F:
+        raise Unsupported("weighting")
+
+
+def live(searcher: Any):  # type: ignore[no-untyped-def]
+    """True for every document number that is not deleted."""
+    import numpy as np
+
+    cache = columns.kept(searcher)
+    if "np_live" not in cache:
+        out = np.ones(searcher.doc_count_all(), dtype=bool)
+        for reader, offset in columns.leaves(searcher):
+            if reader.has_deletions():
+                for d in range(reader.doc_count_all()):
+                    if reader.is_deleted(d):
+                        out[offset + d] = False
+        cache["np_live"] = out
+    return cache["np_live"]
+
+
+def _lengths(searcher: Any, fieldname: str):  # type: ignore[no-untyped-def]
+    """Each document's length of `fieldname` as BM25F reads it (byte-coded; 1 when none)."""
+    import numpy as np
+    from whoosh.util.numeric import byte_to_length
+
+    cache = columns.kept(searcher)
+    key = ("np_len", fieldname)
+    if key not in cache:
+        table = np.array([1.0] + [float(byte_to_length(b)) for b in range(1, 256)])
+        raw = columns.lengths_bytes(searcher, fieldname)
+        cache[key] = table[np.frombuffer(raw, dtype=np.uint8)]
+    return cache[key]
+
+
+def evaluate(searcher: Any, query: Any, scores: bool = True) -> Match:
+    """Which documents match `query` (deleted ones excluded) and, with `scores`, their BM25F."""
+    found = _eval(searcher, query, scores)
+    found.mask &= live(searcher)
+    return found
+
+
+def _eval(searcher: Any, query: Any, scores: bool) -> Match:
+    q = _query_module()
+    kind = type(query)
+    if kind is q.Term:
+        return _term(searcher, query.fieldname, query.text, scores)
+    if kind is q.Phrase:
+        return _phrase(searcher, query, scores)
+    if kind is q.AndNot:
+        found = _eval(searcher, query.a, scores)
+        found.mask &= ~_eval(searcher, query.b, False).mask
+        if scores:
+            found.scores[~found.mask] = 0.0
+        return found
+    if kind not in (q.And, q.Or):
+        raise Unsupported(kind.__name__)
+    parts = [_eval(searcher, sub, scores) for sub in query.subqueries]
+    first = parts[0]
+    for part in parts[1:]:
+        if kind is q.And:
+            first.mask &= part.mask
+        else:
+            first.mask |= part.mask
+        if scores:
+            first.scores += part.scores
+    if scores and kind is q.And and len(parts) > 1:
+        first.scores[~first.mask] = 0.0
+    return first
+
+
+def _term(searcher: Any, fieldname: str, text: str, scores: bool) -> Match:
+    import numpy as np
+
+    n = searcher.doc_count_all()
+    mask = np.zeros(n, dtype=bool)
+    out = np.zeros(n) if scores else None
+    if scores:
+        weighting = searcher.weighting
+        b = weighting._field_B.get(fieldname, weighting.B)
+        k1 = weighting.K1
+        idf = searcher.idf(fieldname, text)
+        avgfl = searcher.avg_field_length(fieldname) or 1
+        lengths = _lengths(searcher, fieldname)
+    for reader, offset in columns.leaves(searcher):
+        ids, weights = postings.leaf_postings(reader, fieldname, text)
+        if not ids:
+            continue
+        docs = np.array(ids, dtype=np.int64)
+        if offset:
+            docs += offset
+        mask[docs] = True
+        if scores:
+            tf = np.array(weights, dtype=np.float64)
+            fl = lengths[docs]
+            # whoosh.scoring.bm25, operation for operation
+            out[docs] = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl)))
+    return Match(mask, out)
+
+
+def _phrase(searcher: Any, query: Any, scores: bool) -> Match:
+    """Documents holding every word, then positions read for those documents only."""
+    import numpy as np
+
+    words = [_term(searcher, query.fieldname, w, scores) for w in query.words]
+    found = words[0]
+    for word in words[1:]:
+        found.mask &= word.mask
+        if scores:
+            found.scores += word.scores
+    candidates = np.flatnonzero(found.mask)
+    keep = np.zeros_like(found.mask)
+    if len(query.words) == 1:
+        keep = found.mask
+    else:
+        for reader, offset in columns.leaves(searcher):
+            count = reader.doc_count_all()
+            lo, hi = np.searchsorted(candidates, [offset, offset + count])
+            local = (candidates[lo:hi] - offset).tolist()
+            if not local:
+                continue
+            lists = [
+                postings.leaf_positions(reader, query.fieldname, w, local) for w in query.words
+            ]
+            for i, doc in enumerate(local):
+                if _adjacent([positions[i] for positions in lists]):
+                    keep[offset + doc] = True
+    found.mask = keep
+    if scores:
+        found.scores[~keep] = 0.0
+    return found
+
+
+def _adjacent(positions: list[list[int]]) -> bool:
+    """Whether the words occur one after another (Whoosh's phrase: slop 1, in order)."""
+    rest = [set(p) for p in positions[1:]]
+    return any(all(p + i in later for i, later in enumerate(rest, 1)) for p in positions[0])
+
+
+def top(docs: Any, keys: Any, count: int | None):  # type: ignore[no-untyped-def]
+    """`docs` ordered by `keys` ascending, ties by document number; only the first `count`."""
+    import numpy as np
+
+    if count is not None and count < len(docs):
+        kth = np.partition(keys, count - 1)[count - 1]
+        near = keys <= kth
+        docs, keys = docs[near], keys[near]
+    order = np.lexsort((docs, keys))
+    return docs[order[:count] if count is not None else order]
+
+
+def counts(values: Any, docs: Any) -> dict[int, int]:
+    """How many of `docs` have each value of the integer column `values`."""
+    import numpy as np
+
+    found, n = np.unique(values[docs], return_counts=True)
+    return dict(zip(found.tolist(), n.tolist(), strict=True))
+
+
+def author_counts(searcher: Any, mask: Any) -> dict[int, int]:
+    """Hits per author number, over the matching documents of `mask`."""
+    import numpy as np
+
+    cache = columns.kept(searcher)
+    if "np_authors" not in cache:
+        per_doc, _names = columns.authors(searcher)
+        sizes = np.fromiter(map(len, per_doc), dtype=np.int64, count=len(per_doc))
+        owner = np.repeat(np.arange(len(per_doc), dtype=np.int64), sizes)
+        flat = np.fromiter(
+            (a for names in per_doc for a in names), dtype=np.int64, count=int(sizes.sum())
+        )
+        cache["np_authors"] = (owner, flat)
+    owner, flat = cache["np_authors"]
+    hits = flat[mask[owner]]
+    tally = np.bincount(hits)
+    nonzero = np.flatnonzero(tally)
+    return dict(zip(nonzero.tolist(), tally[nonzero].tolist(), strict=True))
