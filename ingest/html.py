@@ -131,7 +131,14 @@ def _extract_text(text: str, raw: RawDocument) -> Article:
     title = _title(meta, url)
     published = _published(meta, tree)
     # prunes `tree`; the headline is no paragraph even when the page's <h1> words it otherwise
-    body = article_text(tree, url=url, captions=captions, title=title, headline=meta.heading)
+    body = article_text(
+        tree,
+        url=url,
+        captions=captions,
+        title=title,
+        headline=meta.heading,
+        fresh_tree=lambda: parse_html(text, raw.origin),
+    )
     article = Article(
         title=title,
         authors=clean_authors(meta.authors or _org_authors(meta), site_name=meta.site_name),

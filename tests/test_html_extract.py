@@ -358,3 +358,39 @@ def test_xhtml_xml_lang_is_the_declared_language():
 
     tree = parse_html(XHTML.replace(' lang="fr"', ""), "x.xhtml")
     assert read_page_meta(tree).language == "fr"
+
+
+# ---------------------------------------------------------------- trafilatura's fallbacks
+def test_short_fast_pass_falls_back_to_the_full_cascade():
+    """On this corpus page trafilatura's fast pass keeps 250 of 1,641 characters; its
+    readability/jusText fallback finds the article, so the short result triggers it."""
+    truth = next(
+        row
+        for row in map(
+            json.loads, (CORPUS / "truth.jsonl").read_text(encoding="utf-8").splitlines()
+        )
+        if row["id"] == "aeb-232a43fb15ab"
+    )
+    article = run((CORPUS / "aeb-232a43fb15ab.html").read_bytes())
+    paragraphs = truth["body"].split("\n\n")
+    assert article.body.startswith(paragraphs[0][:80])
+    assert paragraphs[-1][:80] in article.body
+    assert len(article.body) >= 0.9 * len(truth["body"])
+
+
+def test_a_page_the_fast_pass_reads_well_is_not_extracted_twice():
+    from ingest.html import parse_html
+    from ingest.html_body import article_text
+
+    html = page(body=PARAGRAPHS * 2)
+    calls: list[int] = []
+
+    def fresh():  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return parse_html(html, "cafe.html")
+
+    body = article_text(parse_html(html, "cafe.html"), url=None, captions=[], fresh_tree=fresh)
+    assert "crème brûlée" in body and calls == []
+    # a page whose article the fast pass misses entirely gets the full cascade
+    article_text(parse_html(page(body=""), "empty.html"), url=None, captions=[], fresh_tree=fresh)
+    assert calls == [1]
