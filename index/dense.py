@@ -11,17 +11,19 @@ Whoosh's own BM25F (same statistics, same formula), so the ranking does not chan
 Only plain shapes are handled: words, AND, OR, NOT and "phrases" over scored fields, with
 BM25F weighting. Anything else (prefixes, ranges, `*`, boosts, slop) raises Unsupported and
 goes through Whoosh. numpy costs about 100 ms to import, more than it saves on a small hit
-list, so `searcher` comes here only past MIN_POSTINGS postings.
+list, so a process comes here first past MIN_POSTINGS postings (`worthwhile`).
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Any
 
 from . import columns, postings
 
 MIN_POSTINGS = 20_000
+MIN_POSTINGS_LOADED = 0  # once numpy is imported
 
 
 class Unsupported(Exception):
@@ -38,6 +40,14 @@ def _query_module():  # type: ignore[no-untyped-def]
     from whoosh import query as q
 
     return q
+
+
+def worthwhile(query: Any, searcher: Any) -> bool:
+    """Whether to evaluate `query` here: always once numpy is loaded (any query shape here
+    is faster than Whoosh's matchers), else past MIN_POSTINGS postings, where the saving
+    outweighs importing numpy. Raises Unsupported for shapes not handled here."""
+    loaded = "numpy" in sys.modules
+    return postings_count(query, searcher) >= (MIN_POSTINGS_LOADED if loaded else MIN_POSTINGS)
 
 
 def postings_count(query: Any, searcher: Any) -> int:

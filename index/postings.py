@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from bisect import bisect_right
 from itertools import accumulate
 from pickle import loads
 from typing import Any
@@ -86,11 +87,54 @@ def leaf_ids(reader: Any, fieldname: str, text: str) -> list[int]:
 
 
 def leaf_positions(reader: Any, fieldname: str, text: str, docs: list[int]) -> list[list[int]]:
-    """The term's positions in each of `docs` (segment-local, ascending; [] where absent)."""
+    """The term's positions in each of `docs` (segment-local, ascending; [] where absent).
+
+    Only the blocks holding some of `docs` are read, and the positions of all the picked
+    postings are unpickled in one call (each is a small pickle of position deltas).
+    """
     out: list[list[int]] = [[] for _ in docs]
     if not docs or not reader.doc_frequency(fieldname, text):
         return out
     matcher = reader.postings(fieldname, text)
+    if not _is_block_matcher(matcher):
+        return _positions_generic(matcher, docs, out)
+    postfile = matcher._postfile
+    picked: list[int] = []
+    values: list[bytes] = []
+    j = 0
+    while matcher.is_active() and j < len(docs):
+        last = bisect_right(docs, matcher._maxid, j)
+        if last > j:
+            data = postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
+            whole = loads(zlib.decompress(data) if matcher._compression else data)
+            where = {doc: i for i, doc in enumerate(accumulate(whole[0]))}
+            for k in range(j, last):
+                i = where.get(docs[k])
+                if i is not None:
+                    picked.append(k)
+                    values.append(whole[2][i])
+            j = last
+        matcher._next_block()
+    for k, positions in zip(picked, _decode_positions(values), strict=True):
+        out[k] = list(accumulate(positions))
+    return out
+
+
+def _decode_positions(values: list[bytes]) -> list[list[int]]:
+    """Position deltas of many postings: each value is a 4-byte count and a pickled list,
+    so the lists are joined into one pickled list of lists and read at once."""
+    if all(v[4:6] == b"\x80\x02" and v[-1:] == b"." for v in values):
+        joined = b"".join(v[6:-1] for v in values)
+        try:
+            found = loads(b"\x80\x02(" + joined + b"l.")
+            if len(found) == len(values):
+                return found
+        except Exception:  # any surprise: one at a time below
+            pass
+    return [loads(v[4:] if v.endswith(b".") else v[4:] + b".") for v in values]
+
+
+def _positions_generic(matcher: Any, docs: list[int], out: list[list[int]]) -> list[list[int]]:
     for i, doc in enumerate(docs):
         if not matcher.is_active():
             break

@@ -376,7 +376,7 @@ def _dense_search(
     """`search` over dense arrays (`index.dense`) when the query reads many postings and
     has a shape they evaluate; None sends it down the list-based path."""
     try:
-        if dense.postings_count(query, searcher) < dense.MIN_POSTINGS:
+        if not dense.worthwhile(query, searcher):
             return None
     except dense.Unsupported:
         return None
