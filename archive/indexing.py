@@ -210,6 +210,25 @@ def _drop_deleted(store: Any, ix: Any) -> None:
 INDEX_SPAN = 2000  # rows per Whoosh commit during a long ingest (see IndexHook)
 
 
+def index_span() -> int:
+    """Rows per Whoosh commit during an ingest: env `NEWSARCHIVE_INDEX_SPAN`, else INDEX_SPAN.
+
+    Tests set a small span to see the follower commit mid-ingest; a larger one trades memory
+    (the postings pool holds a span) for fewer segments.
+    """
+    value = os.environ.get("NEWSARCHIVE_INDEX_SPAN", "").strip()
+    if not value:
+        return INDEX_SPAN
+    if not value.isdigit() or int(value) < 1:
+        print(
+            f"Warning: NEWSARCHIVE_INDEX_SPAN={value!r} is not a positive whole number; "
+            f"using {INDEX_SPAN}.",
+            file=sys.stderr,
+        )
+        return INDEX_SPAN
+    return int(value)
+
+
 class IndexHook:
     """The `after_commit` callback of `archive.pipeline.ingest`: index committed batches.
 
