@@ -8,7 +8,7 @@ document number; AND, OR and phrases are array operations, filters and facets ar
 and `bincount`s over the column arrays, and the page is an `argpartition`. Scores are
 Whoosh's own BM25F (same statistics, same formula), so the ranking does not change.
 
-Only plain shapes are handled: words, AND, OR, NOT and "phrases" over scored fields, with
+Only plain shapes are handled: words, AND, OR, AND NOT and "phrases" over scored fields, with
 BM25F weighting. Anything else (prefixes, ranges, `*`, boosts, slop) raises Unsupported and
 goes through Whoosh. numpy costs about 100 ms to import, more than it saves on a small hit
 list, so a process comes here first past MIN_POSTINGS postings (`worthwhile`).
@@ -68,7 +68,13 @@ def postings_count(query: Any, searcher: Any) -> int:
         return sum(postings_count(q.Term(query.fieldname, w), searcher) for w in query.words)
     if kind is q.Or and getattr(query, "scale", None):
         raise Unsupported("scaled or")
-    if kind in (q.And, q.Or) and query.subqueries:
+    if kind is q.And and query.subqueries:  # NOT words are And children: excluded, unscored
+        positive = [sub for sub in query.subqueries if type(sub) is not q.Not]
+        if not positive:
+            raise Unsupported("only NOT")
+        negative = [sub.query for sub in query.subqueries if type(sub) is q.Not]
+        return sum(postings_count(sub, searcher) for sub in positive + negative)
+    if kind is q.Or and query.subqueries:
         return sum(postings_count(sub, searcher) for sub in query.subqueries)
     if kind is q.AndNot:
         return postings_count(query.a, searcher) + postings_count(query.b, searcher)
@@ -136,7 +142,8 @@ def _eval(searcher: Any, query: Any, scores: bool) -> Match:
         return found
     if kind not in (q.And, q.Or):
         raise Unsupported(kind.__name__)
-    parts = [_eval(searcher, sub, scores) for sub in query.subqueries]
+    subs = [sub for sub in query.subqueries if type(sub) is not q.Not]
+    parts = [_eval(searcher, sub, scores) for sub in subs]
     first = parts[0]
     for part in parts[1:]:
         if kind is q.And:
@@ -145,7 +152,12 @@ def _eval(searcher: Any, query: Any, scores: bool) -> Match:
             first.mask |= part.mask
         if scores:
             first.scores += part.scores
-    if scores and kind is q.And and len(parts) > 1:
+    for sub in query.subqueries:
+        if type(sub) is q.Not:  # Whoosh intersects with an inverse matcher that scores 1.0
+            first.mask &= ~_eval(searcher, sub.query, False).mask
+            if scores:
+                first.scores += 1.0
+    if scores and kind is q.And and len(query.subqueries) > 1:
         first.scores[~first.mask] = 0.0
     return first
 
