@@ -201,33 +201,44 @@ def _phrase(searcher: Any, query: Any, scores: bool) -> Match:
         found.mask &= word.mask
         if scores:
             found.scores += word.scores
-    candidates = np.flatnonzero(found.mask)
-    keep = np.zeros_like(found.mask)
-    if len(query.words) == 1:
-        keep = found.mask
-    else:
+    if len(query.words) > 1:
+        candidates = np.flatnonzero(found.mask)
+        # rarest words first: each word's positions are read only for the documents
+        # still possible after the rarer ones, so a common word costs few blocks
+        order = sorted(range(len(words)), key=lambda k: int(words[k].mask.sum()))
+        keep = np.zeros_like(found.mask)
         for reader, offset in columns.leaves(searcher):
-            count = reader.doc_count_all()
-            lo, hi = np.searchsorted(candidates, [offset, offset + count])
-            local = (candidates[lo:hi] - offset).tolist()
-            if not local:
-                continue
-            lists = [
-                postings.leaf_positions(reader, query.fieldname, w, local) for w in query.words
-            ]
-            for i, doc in enumerate(local):
-                if _adjacent([positions[i] for positions in lists]):
-                    keep[offset + doc] = True
-    found.mask = keep
+            lo, hi = np.searchsorted(candidates, [offset, offset + reader.doc_count_all()])
+            docs = (candidates[lo:hi] - offset).tolist()
+            for doc in _phrase_docs(reader, query.fieldname, query.words, order, docs):
+                keep[offset + doc] = True
+        found.mask = keep
     if scores:
-        found.scores[~keep] = 0.0
+        found.scores[~found.mask] = 0.0
     return found
 
 
-def _adjacent(positions: list[list[int]]) -> bool:
-    """Whether the words occur one after another (Whoosh's phrase: slop 1, in order)."""
-    rest = [set(p) for p in positions[1:]]
-    return any(all(p + i in later for i, later in enumerate(rest, 1)) for p in positions[0])
+def _phrase_docs(
+    reader: Any, fieldname: str, words: list[str], order: list[int], docs: list[int]
+) -> list[int]:
+    """The documents of `docs` (segment-local) where `words` occur one after another
+    (Whoosh's phrase: slop 1, in order): word k at position start + k for one start."""
+    starts: list[set[int]] | None = None
+    for k in order:
+        if not docs:
+            break
+        found = postings.leaf_positions(reader, fieldname, words[k], docs)
+        kept_docs: list[int] = []
+        kept_starts: list[set[int]] = []
+        for i, doc in enumerate(docs):
+            possible = {p - k for p in found[i]}
+            if starts is not None:
+                possible &= starts[i]
+            if possible:
+                kept_docs.append(doc)
+                kept_starts.append(possible)
+        docs, starts = kept_docs, kept_starts
+    return docs
 
 
 def top(docs: Any, keys: Any, count: int | None):  # type: ignore[no-untyped-def]

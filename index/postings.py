@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from itertools import accumulate
 from pickle import loads
 from typing import Any
@@ -107,10 +107,10 @@ def leaf_positions(reader: Any, fieldname: str, text: str, docs: list[int]) -> l
         if last > j:
             data = postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
             whole = loads(zlib.decompress(data) if matcher._compression else data)
-            where = {doc: i for i, doc in enumerate(accumulate(whole[0]))}
+            ids = list(accumulate(whole[0]))
             for k in range(j, last):
-                i = where.get(docs[k])
-                if i is not None:
+                i = bisect_left(ids, docs[k])
+                if i < len(ids) and ids[i] == docs[k]:
                     picked.append(k)
                     values.append(whole[2][i])
             j = last
