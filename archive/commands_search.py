@@ -1,12 +1,12 @@
 """Search-side commands (search, show, similar, timeline, verify, reindex), registered on the app.
 
 They open the archive with plain sqlite3 (`ArchiveDB`) and import Whoosh only: `search --json`
-starts without sqlite-utils, numpy, rich or datasette. Every command but `verify` first
-catches the index up with the archive (repairing a crash between the two commits).
+starts without sqlite-utils, pydantic, rich or datasette (numpy only for a query reading many
+postings, see index/dense.py; tests/test_cli_startup.py checks the rest). Every command but
+`verify` first catches the index up with the archive (repairing a crash between the two commits).
 """
 
 # No `from __future__ import annotations` here: see archive/cli.py (start-up time).
-import csv
 import sys
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -66,6 +66,8 @@ def _plain(snippet: str) -> str:
 
 
 def _write_csv(rows: list[dict[str, Any]], fields: tuple[str, ...]) -> None:
+    import csv
+
     out = csv.DictWriter(sys.stdout, fieldnames=list(fields), extrasaction="ignore")
     out.writeheader()
     for row in rows:
