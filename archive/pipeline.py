@@ -53,7 +53,7 @@ def extract_one(
     article = extraction.article
     if site:
         article.site_name = site
-    return ExtractedPage(raw=doc, article=article, line_keys=extraction.line_keys)
+    return ExtractedPage(raw=doc, article=article, template_keys=extraction.template_keys)
 
 
 def with_template(item: Extracted, template: frozenset[str]) -> Extracted | None:

@@ -16,32 +16,36 @@ from dataclasses import dataclass
 
 from ingest.decode import decode_bytes
 from ingest.errors import IngestError
-from ingest.textdump_template import article_keys, page_keys, template_from_counts
+from ingest.textdump_template import PageKeys, article_keys, page_keys, template_from_counts
 
 from .store import Extracted, Store, sha256
 
 MIN_PAGES = 3
 PRUNE_EVERY = 100  # pages of a site between prunings of lines seen on one page only
-_IN_CHUNK = 500
+_UPSERT_ROWS = 300  # rows per INSERT: 900 parameters, under SQLite's historical limit of 999
 
 Reextract = Callable[[Extracted, frozenset[str]], Extracted | None]
 
 
 @dataclass(slots=True)
 class ExtractedPage(Extracted):
-    """An extracted page with the line keys its extractor already made (text dumps).
+    """An extracted page with the template keys its extractor already made (text dumps).
 
     The keys come back from the worker with the article, so the single archive writer counts a
     page into its site's template without decoding and splitting it a second time.
     """
 
-    line_keys: frozenset[str] | None = None
+    template_keys: PageKeys | None = None
+
+
+def _carried(item: Extracted) -> PageKeys | None:
+    return item.template_keys if isinstance(item, ExtractedPage) else None
 
 
 def _line_keys(item: Extracted) -> set[str] | frozenset[str] | None:
     """The page's template line keys: carried from extraction, else made again from its bytes."""
-    if isinstance(item, ExtractedPage) and item.line_keys is not None:
-        return item.line_keys
+    if (carried := _carried(item)) is not None:
+        return carried.lines
     try:
         text = decode_bytes(item.raw.data, item.raw.origin)  # type: ignore[union-attr]
     except IngestError:
@@ -97,7 +101,11 @@ def apply_site_templates(
             continue
         for position, _keys in pages:
             article = batch[position].article
-            kept = article_keys(article.body, article.title, article.captions)  # type: ignore[union-attr]
+            carried = _carried(batch[position])
+            if carried is not None:
+                kept: set[str] | frozenset[str] = carried.kept
+            else:
+                kept = article_keys(article.body, article.title, article.captions)  # type: ignore[union-attr]
             if kept & template:  # otherwise the template would give the same article
                 better = reextract(batch[position], template)
                 if better is not None and better.article is not None:
@@ -117,22 +125,22 @@ def _count_and_learn(
     for keys in pages:
         for key in keys:
             batch_counts[key] += 1
-    db.conn.executemany(
-        "INSERT INTO site_template_lines (site, key, pages) VALUES (?, ?, ?) "
-        "ON CONFLICT (site, key) DO UPDATE SET pages = pages + excluded.pages",
-        [(site, key, n) for key, n in batch_counts.items()],
-    )
-    if before // PRUNE_EVERY != total // PRUNE_EVERY:
-        db.execute("DELETE FROM site_template_lines WHERE site = ? AND pages < 2", [site])
-    keys = list(batch_counts)
+    # One statement per chunk adds this batch's counts and returns the new totals (RETURNING):
+    # no second query to read back what was just written.
     counts: dict[str, int] = {}
-    for start in range(0, len(keys), _IN_CHUNK):
-        chunk = keys[start : start + _IN_CHUNK]
-        marks = ",".join("?" * len(chunk))
+    rows = [(site, key, n) for key, n in batch_counts.items()]
+    for start in range(0, len(rows), _UPSERT_ROWS):
+        chunk = rows[start : start + _UPSERT_ROWS]
         counts.update(
-            db.execute(
-                f"SELECT key, pages FROM site_template_lines WHERE site = ? AND key IN ({marks})",
-                [site, *chunk],
+            db.conn.execute(
+                "INSERT INTO site_template_lines (site, key, pages) VALUES "
+                + ",".join(["(?, ?, ?)"] * len(chunk))
+                + " ON CONFLICT (site, key) DO UPDATE SET pages = pages + excluded.pages"
+                " RETURNING key, pages",
+                [value for row in chunk for value in row],
             ).fetchall()
         )
+    if before // PRUNE_EVERY != total // PRUNE_EVERY:
+        # what this drops was counted on one page only: never a template line (MIN_PAGES >= 2)
+        db.execute("DELETE FROM site_template_lines WHERE site = ? AND pages < 2", [site])
     return template_from_counts(counts, total, MIN_PAGES)

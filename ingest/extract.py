@@ -8,6 +8,7 @@ from .decode import looks_binary, strip_bom
 from .errors import EmptyInput, IngestError, NoArticle, UnsupportedInput
 from .language import detect_language
 from .model import Article, RawDocument
+from .textdump_template import PageKeys
 
 MIN_UNTITLED_WORDS = 8
 
@@ -17,8 +18,7 @@ class Extraction:
     """An Article with what its extractor found on the way that the archive would recompute."""
 
     article: Article
-    # text dumps: the keys of the lines a site template could hold (textdump_template.page_keys)
-    line_keys: frozenset[str] | None = None
+    template_keys: PageKeys | None = None  # text dumps: what their site's template counts
 
 
 def extract(raw: RawDocument, *, boilerplate: frozenset[str] | None = None) -> Article:

@@ -30,7 +30,7 @@ from .textdump_meta import (
     find_title,
     site_key_of,
 )
-from .textdump_template import line_keys
+from .textdump_template import PageKeys, candidate_keys, line_keys
 
 MAX_CHARS = 5_000_000  # a text page larger than this is not a page
 _MIN_REGION_SCORE = 2.5
@@ -44,10 +44,10 @@ def extract_text_dump(raw: RawDocument, boilerplate: frozenset[str] | None = Non
 
 def extract_text_dump_keyed(
     raw: RawDocument, boilerplate: frozenset[str] | None = None
-) -> tuple[Article, frozenset[str]]:
-    """`extract_text_dump`, and the page's site-template line keys (`page_keys`) from the same
-    split into lines: the archive counts them into the template without splitting the page again
-    (that second pass cost its single writer process about 2 ms a page)."""
+) -> tuple[Article, PageKeys]:
+    """`extract_text_dump`, and the page's site-template keys from the same split into lines:
+    the archive uses them without splitting the page again (that second pass cost its single
+    writer process about 2 ms a page)."""
     text = decode_bytes(raw.data, raw.origin)
     return _extract_checked(text, boilerplate, raw.origin)
 
@@ -61,7 +61,7 @@ def extract_text(
 
 def _extract_checked(
     text: str, boilerplate: frozenset[str] | None, origin: str
-) -> tuple[Article, frozenset[str]]:
+) -> tuple[Article, PageKeys]:
     if not isinstance(text, str):
         raise IngestError(
             f"{origin}: expected decoded text, got {type(text).__name__}.", reason="malformed"
@@ -113,11 +113,11 @@ def mark_nested(lines: list[Line]) -> None:
             owner = None
 
 
-def _extract(text: str, boilerplate: frozenset[str]) -> tuple[Article, frozenset[str]]:
+def _extract(text: str, boilerplate: frozenset[str]) -> tuple[Article, PageKeys]:
     lines = page_lines(text)
     article = Article()
     if not lines:
-        return article, frozenset()
+        return article, PageKeys(frozenset(), frozenset())
     for line in lines:
         line.template = bool(line.key) and line.key in boilerplate
         line.score = score_line(line)
@@ -227,7 +227,11 @@ def _extract(text: str, boilerplate: frozenset[str]) -> tuple[Article, frozenset
         article.category = None  # the row above the headline was the byline
     if body:
         article.dateline, article.wire = find_dateline(body)
-    return article, line_keys(lines)
+    # article_keys(body, title, captions), from the lines themselves: a body paragraph or a
+    # caption is one line's text, whose key is that line's; the title is cleaned, so both count
+    kept = [line.key for line in body_lines]
+    kept += [title_key or "", norm_key(article.title or ""), *caption_keys]
+    return article, PageKeys(line_keys(lines), candidate_keys(kept))
 
 
 def best_region(lines: list[Line]) -> tuple[int, int] | None:

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .textdump_lines import Line
 
 __all__ = [
+    "PageKeys",
     "article_keys",
+    "candidate_keys",
     "learn_site_boilerplate",
     "line_keys",
     "page_keys",
@@ -35,9 +38,26 @@ def page_keys(page: str) -> set[str]:
 
 
 def line_keys(lines: Iterable[Line]) -> frozenset[str]:
-    """`page_keys` from lines already made: the extractor hands these back with its article,
-    so the archive counts a page into its site's template without splitting it again."""
-    return frozenset(line.key for line in lines if line.key and len(line.key) <= _MAX_KEY_CHARS)
+    """`page_keys` from lines already made."""
+    return candidate_keys(line.key for line in lines)
+
+
+def candidate_keys(keys: Iterable[str]) -> frozenset[str]:
+    """The keys that could be template lines: not empty, and short enough."""
+    return frozenset(key for key in keys if key and len(key) <= _MAX_KEY_CHARS)
+
+
+@dataclass(frozen=True, slots=True)
+class PageKeys:
+    """A text dump's template keys, made by the extractor from its own lines.
+
+    They come back with the article so the archive's single writer neither splits the page
+    again (`lines` is `page_keys`) nor re-keys the article (`kept` holds every key of
+    `article_keys` that a template could contain).
+    """
+
+    lines: frozenset[str]
+    kept: frozenset[str]
 
 
 def article_keys(
