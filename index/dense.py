@@ -5,8 +5,10 @@ Python call at a time and the unscored match list, filters and facets loop over 
 (p95 190-350 ms per query). Here each term's postings are read once, without positions
 (`index.postings`), into a boolean "matches" array and a BM25F score array over every
 document number; AND, OR and phrases are array operations, filters and facets are masks
-and `bincount`s over the column arrays, and the page is an `argpartition`. Scores are
-Whoosh's own BM25F (same statistics, same formula), so the ranking does not change.
+and `bincount`s over the column arrays, and the page is a partition of the keys. Scores are
+Whoosh's own BM25F (same statistics, same formula), so the ranking does not change, except
+that a page is always the head of the full ranking: Whoosh's block-skipping top-N collector
+dropped hits of an OR inside an AND ("(news OR police) monday" at 10k articles).
 
 Only plain shapes are handled: words, AND, OR, AND NOT and "phrases" over scored fields, with
 BM25F weighting. Anything else (prefixes, ranges, `*`, boosts, slop) raises Unsupported and

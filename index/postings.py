@@ -54,9 +54,12 @@ def _is_block_matcher(matcher: Any) -> bool:
 
 def leaf_postings(reader: Any, fieldname: str, text: str) -> tuple[list[int], list[float]]:
     """Segment-local document numbers (ascending, deleted ones included) and weights."""
-    if not reader.doc_frequency(fieldname, text):
+    from whoosh.reading import TermNotFound
+
+    try:
+        matcher = reader.postings(fieldname, text)
+    except TermNotFound:
         return [], []
-    matcher = reader.postings(fieldname, text)
     ids: list[int] = []
     weights: list[float] = []
     if not _is_block_matcher(matcher):

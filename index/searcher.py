@@ -243,6 +243,9 @@ def _month_label(n: int) -> str | None:
 
 def _top(counts: dict[int, int], labels: list[str], top: int) -> dict[str, int]:
     named = [(labels[k], n) for k, n in counts.items() if labels[k]]
+    if len(named) > top:  # sort only the values that can make the cut (thousands of authors)
+        floor = heapq.nlargest(top, (n for _, n in named))[-1]
+        named = [kv for kv in named if kv[1] >= floor]
     named.sort(key=lambda kv: (-kv[1], kv[0].casefold()))
     return dict(named[:top])
 
