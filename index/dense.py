@@ -11,7 +11,7 @@ that a page is always the head of the full ranking: Whoosh's block-skipping top-
 dropped hits of an OR inside an AND ("(news OR police) monday" at 10k articles).
 
 Only plain shapes are handled: words, AND, OR, AND NOT and "phrases" over scored fields, with
-BM25F weighting. Anything else (prefixes, ranges, `*`, boosts, slop) raises Unsupported and
+BM25F weighting, and `*`. Anything else (prefixes, ranges, boosts, slop) raises Unsupported and
 goes through Whoosh. numpy costs about 100 ms to import, more than it saves on a small hit
 list, so a process comes here first past MIN_POSTINGS postings (`worthwhile`).
 """
@@ -58,6 +58,8 @@ def postings_count(query: Any, searcher: Any) -> int:
     kind = type(query)
     if getattr(query, "boost", 1.0) != 1.0:
         raise Unsupported("boost")
+    if kind is q.Every and not query.fieldname:  # `*`: every document, each scoring 1.0
+        return searcher.doc_count_all()
     if kind is q.Term:
         _check_field(searcher, query.fieldname, query.text)
         return searcher.doc_frequency(query.fieldname, query.text)
@@ -134,6 +136,11 @@ def _eval(searcher: Any, query: Any, scores: bool) -> Match:
     kind = type(query)
     if kind is q.Term:
         return _term(searcher, query.fieldname, query.text, scores)
+    if kind is q.Every:
+        import numpy as np
+
+        n = searcher.doc_count_all()
+        return Match(np.ones(n, dtype=bool), np.ones(n) if scores else None)
     if kind is q.Phrase:
         return _phrase(searcher, query, scores)
     if kind is q.AndNot:
