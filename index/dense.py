@@ -177,13 +177,6 @@ def _term(searcher: Any, fieldname: str, text: str, scores: bool) -> Match:
     n = searcher.doc_count_all()
     mask = np.zeros(n, dtype=bool)
     out = np.zeros(n) if scores else None
-    if scores:
-        weighting = searcher.weighting
-        b = weighting._field_B.get(fieldname, weighting.B)
-        k1 = weighting.K1
-        idf = searcher.idf(fieldname, text)
-        avgfl = searcher.avg_field_length(fieldname) or 1
-        lengths = _lengths(searcher, fieldname)
     for reader, offset in columns.leaves(searcher):
         ids, weights = postings.leaf_postings(reader, fieldname, text)
         if not ids:
@@ -193,61 +186,81 @@ def _term(searcher: Any, fieldname: str, text: str, scores: bool) -> Match:
             docs += offset
         mask[docs] = True
         if scores:
-            tf = np.array(weights, dtype=np.float64)
-            fl = lengths[docs]
-            # whoosh.scoring.bm25, operation for operation
-            out[docs] = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl)))
+            out[docs] = _bm25(searcher, fieldname, text, docs, np.array(weights, dtype=np.float64))
     return Match(mask, out)
 
 
 def _phrase(searcher: Any, query: Any, scores: bool) -> Match:
-    """Documents holding every word, then positions read for those documents only."""
+    """Documents where the words occur one after another (Whoosh's phrase: slop 1, in order),
+    scored as the sum of the words' BM25F, as Whoosh scores a phrase.
+
+    The rarest word's postings give the candidates; every other word, rarest first, is read
+    (weights and positions) only in the blocks holding a document still possible, so a
+    common word next to a rare one costs a few blocks, not all of its postings.
+    """
     import numpy as np
 
-    words = [_term(searcher, query.fieldname, w, scores) for w in query.words]
-    found = words[0]
-    for word in words[1:]:
-        found.mask &= word.mask
+    fieldname, words = query.fieldname, list(query.words)
+    if len(words) == 1:
+        return _term(searcher, fieldname, words[0], scores)
+    n = searcher.doc_count_all()
+    mask = np.zeros(n, dtype=bool)
+    out = np.zeros(n) if scores else None
+    order = sorted(range(len(words)), key=lambda k: searcher.doc_frequency(fieldname, words[k]))
+    for reader, offset in columns.leaves(searcher):
+        docs = postings.leaf_postings(reader, fieldname, words[order[0]])[0]
+        docs, weights = _phrase_docs(reader, fieldname, words, order[1:] + order[:1], docs)
+        if not docs:
+            continue
+        found = np.array(docs, dtype=np.int64) + offset
+        mask[found] = True
         if scores:
-            found.scores += word.scores
-    if len(query.words) > 1:
-        candidates = np.flatnonzero(found.mask)
-        # rarest words first: each word's positions are read only for the documents
-        # still possible after the rarer ones, so a common word costs few blocks
-        order = sorted(range(len(words)), key=lambda k: int(words[k].mask.sum()))
-        keep = np.zeros_like(found.mask)
-        for reader, offset in columns.leaves(searcher):
-            lo, hi = np.searchsorted(candidates, [offset, offset + reader.doc_count_all()])
-            docs = (candidates[lo:hi] - offset).tolist()
-            for doc in _phrase_docs(reader, query.fieldname, query.words, order, docs):
-                keep[offset + doc] = True
-        found.mask = keep
-    if scores:
-        found.scores[~found.mask] = 0.0
-    return found
+            out[found] = sum(
+                _bm25(searcher, fieldname, words[k], found, np.array(w)) for k, w in weights
+            )
+    return Match(mask, out)
 
 
 def _phrase_docs(
     reader: Any, fieldname: str, words: list[str], order: list[int], docs: list[int]
-) -> list[int]:
-    """The documents of `docs` (segment-local) where `words` occur one after another
-    (Whoosh's phrase: slop 1, in order): word k at position start + k for one start."""
+) -> tuple[list[int], list[tuple[int, list[float]]]]:
+    """The documents of `docs` (segment-local) holding word k at position start + k for one
+    start, for every k of `order`, and each word's weights in them (in the order of `words`)."""
     starts: list[set[int]] | None = None
+    weights: dict[int, list[float]] = {}
     for k in order:
         if not docs:
-            break
-        found = postings.leaf_positions(reader, fieldname, words[k], docs)
-        kept_docs: list[int] = []
+            return [], []
+        entries = postings.leaf_entries(reader, fieldname, words[k], docs)
+        kept: list[int] = []
         kept_starts: list[set[int]] = []
-        for i, doc in enumerate(docs):
-            possible = {p - k for p in found[i]}
+        for i, entry in enumerate(entries):
+            if entry is None:
+                continue
+            possible = {p - k for p in entry[1]}
             if starts is not None:
                 possible &= starts[i]
             if possible:
-                kept_docs.append(doc)
+                kept.append(i)
                 kept_starts.append(possible)
-        docs, starts = kept_docs, kept_starts
-    return docs
+        docs = [docs[i] for i in kept]
+        starts = kept_starts
+        for j in weights:
+            weights[j] = [weights[j][i] for i in kept]
+        weights[k] = [entries[i][0] for i in kept]  # type: ignore[index]
+    return docs, [(k, weights[k]) for k in sorted(weights)]
+
+
+def _bm25(searcher: Any, fieldname: str, text: str, docs: Any, tf: Any):  # type: ignore[no-untyped-def]
+    """whoosh.scoring.bm25 of `text` for `docs` with term frequencies `tf`, operation for
+    operation."""
+    weighting = searcher.weighting
+    b = weighting._field_B.get(fieldname, weighting.B)
+    k1 = weighting.K1
+    idf = searcher.idf(fieldname, text)
+    avgfl = searcher.avg_field_length(fieldname) or 1
+    fl = _lengths(searcher, fieldname)[docs]
+    return idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl)))
 
 
 def top(docs: Any, keys: Any, count: int | None):  # type: ignore[no-untyped-def]

@@ -90,36 +90,60 @@ def leaf_ids(reader: Any, fieldname: str, text: str) -> list[int]:
 
 
 def leaf_positions(reader: Any, fieldname: str, text: str, docs: list[int]) -> list[list[int]]:
-    """The term's positions in each of `docs` (segment-local, ascending; [] where absent).
+    """The term's positions in each of `docs` (segment-local, ascending; [] where absent)."""
+    return [entry[1] if entry else [] for entry in leaf_entries(reader, fieldname, text, docs)]
+
+
+def leaf_entries(
+    reader: Any, fieldname: str, text: str, docs: list[int]
+) -> list[tuple[float, list[int]] | None]:
+    """(weight, positions) of the term in each of `docs` (segment-local, ascending), None
+    where the document does not hold it.
 
     Only the blocks holding some of `docs` are read, and the positions of all the picked
     postings are unpickled in one call (each is a small pickle of position deltas).
     """
-    out: list[list[int]] = [[] for _ in docs]
-    if not docs or not reader.doc_frequency(fieldname, text):
+    from whoosh.reading import TermNotFound
+
+    out: list[tuple[float, list[int]] | None] = [None] * len(docs)
+    if not docs:
         return out
-    matcher = reader.postings(fieldname, text)
+    try:
+        matcher = reader.postings(fieldname, text)
+    except TermNotFound:
+        return out
     if not _is_block_matcher(matcher):
-        return _positions_generic(matcher, docs, out)
+        return _entries_generic(matcher, docs, out)
     postfile = matcher._postfile
     picked: list[int] = []
+    weights: list[float] = []
     values: list[bytes] = []
     j = 0
     while matcher.is_active() and j < len(docs):
         last = bisect_right(docs, matcher._maxid, j)
         if last > j:
             data = postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
-            whole = loads(zlib.decompress(data) if matcher._compression else data)
-            ids = list(accumulate(whole[0]))
+            ids, stored, block_values = loads(
+                zlib.decompress(data) if matcher._compression else data
+            )
+            ids = list(accumulate(ids))
             for k in range(j, last):
                 i = bisect_left(ids, docs[k])
                 if i < len(ids) and ids[i] == docs[k]:
                     picked.append(k)
-                    values.append(whole[2][i])
+                    values.append(block_values[i])
+                    weights.append(
+                        1.0
+                        if stored is None
+                        else stored
+                        if isinstance(stored, float)
+                        else stored[i]
+                    )
             j = last
         matcher._next_block()
-    for k, positions in zip(picked, _decode_positions(values), strict=True):
-        out[k] = list(accumulate(positions))
+    deltas = _decode_positions(values)
+    for k, weight, positions in zip(picked, weights, deltas, strict=True):
+        out[k] = (weight, list(accumulate(positions)))
     return out
 
 
@@ -137,7 +161,9 @@ def _decode_positions(values: list[bytes]) -> list[list[int]]:
     return [loads(v[4:] if v.endswith(b".") else v[4:] + b".") for v in values]
 
 
-def _positions_generic(matcher: Any, docs: list[int], out: list[list[int]]) -> list[list[int]]:
+def _entries_generic(
+    matcher: Any, docs: list[int], out: list[tuple[float, list[int]] | None]
+) -> list[tuple[float, list[int]] | None]:
     for i, doc in enumerate(docs):
         if not matcher.is_active():
             break
@@ -146,5 +172,5 @@ def _positions_generic(matcher: Any, docs: list[int], out: list[list[int]]) -> l
             if not matcher.is_active():
                 break
         if matcher.id() == doc:
-            out[i] = matcher.value_as("positions")
+            out[i] = (matcher.weight(), matcher.value_as("positions"))
     return out
