@@ -203,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--merge-each", action="store_true")
     args = parser.parse_args(argv)
     _die_with_parent(args.parent)
+    from . import indexing
+
+    indexing.CRASH_WITH.append(args.parent)  # a simulated power cut takes the ingester too
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGTERM, _on_stop)
     outcome: dict[str, Any] = {"indexed": 0, "error": None}

@@ -12,6 +12,7 @@ Works with a `Store` or with `ArchiveDB` (plain sqlite3, for fast CLI start-up):
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -133,9 +134,18 @@ def rows_by_id(store: Any, batch: int = BATCH) -> Iterator[dict[str, Any]]:
         last = rows[-1]["id"]
 
 
+CRASH_WITH: list[int] = []  # processes a simulated power cut takes down too (see _crash_point)
+
+
 def _crash_point(name: str) -> None:
-    """Test hook: `NEWSARCHIVE_CRASH_AT=name` kills the process here, like a power cut would."""
+    """Test hook: `NEWSARCHIVE_CRASH_AT=name` kills the process here, like a power cut would.
+
+    A power cut takes every process at once: the index follower lists its ingester in
+    CRASH_WITH, so a crash point reached in the follower kills the ingest too."""
     if os.environ.get("NEWSARCHIVE_CRASH_AT") == name:
+        for pid in CRASH_WITH:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         os.kill(os.getpid(), signal.SIGKILL)
 
 
