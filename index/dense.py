@@ -66,9 +66,10 @@ def postings_count(query: Any, searcher: Any) -> int:
     if kind is q.Phrase:
         if query.slop != 1 or not query.words:
             raise Unsupported("slop")
-        fmt = searcher.schema[query.fieldname].format
-        if not (fmt and fmt.supports("positions")):
-            raise Unsupported("positions")
+        from whoosh.formats import Positions
+
+        if type(searcher.schema[query.fieldname].format) is not Positions:
+            raise Unsupported("positions")  # postings.leaf_position_postings reads this format
         return sum(postings_count(q.Term(query.fieldname, w), searcher) for w in query.words)
     if kind is q.Or and getattr(query, "scale", None):
         raise Unsupported("scaled or")
@@ -194,9 +195,9 @@ def _phrase(searcher: Any, query: Any, scores: bool) -> Match:
     """Documents where the words occur one after another (Whoosh's phrase: slop 1, in order),
     scored as the sum of the words' BM25F, as Whoosh scores a phrase.
 
-    The rarest word's postings give the candidates; every other word, rarest first, is read
-    (weights and positions) only in the blocks holding a document still possible, so a
-    common word next to a rare one costs a few blocks, not all of its postings.
+    Per segment, the rarest word's postings give the possible starts (document, position);
+    every other word, rarest first, is read only in the blocks holding a document still
+    possible, and the starts it does not continue are dropped (`_phrase_starts`).
     """
     import numpy as np
 
@@ -208,47 +209,51 @@ def _phrase(searcher: Any, query: Any, scores: bool) -> Match:
     out = np.zeros(n) if scores else None
     order = sorted(range(len(words)), key=lambda k: searcher.doc_frequency(fieldname, words[k]))
     for reader, offset in columns.leaves(searcher):
-        docs = postings.leaf_postings(reader, fieldname, words[order[0]])[0]
-        docs, weights = _phrase_docs(reader, fieldname, words, order[1:] + order[:1], docs)
-        if not docs:
+        docs, read = _phrase_starts(reader, fieldname, words, order)
+        if not len(docs):
             continue
-        found = np.array(docs, dtype=np.int64) + offset
+        found = docs + offset
         mask[found] = True
         if scores:
             out[found] = sum(
-                _bm25(searcher, fieldname, words[k], found, np.array(w)) for k, w in weights
+                _bm25(
+                    searcher,
+                    fieldname,
+                    words[k],
+                    found,
+                    got.weights[np.searchsorted(got.ids, docs)],
+                )
+                for k, got in sorted(read.items())
             )
     return Match(mask, out)
 
 
-def _phrase_docs(
-    reader: Any, fieldname: str, words: list[str], order: list[int], docs: list[int]
-) -> tuple[list[int], list[tuple[int, list[float]]]]:
-    """The documents of `docs` (segment-local) holding word k at position start + k for one
-    start, for every k of `order`, and each word's weights in them (in the order of `words`)."""
-    starts: list[set[int]] | None = None
-    weights: dict[int, list[float]] = {}
+_DOC_SHIFT = 32  # a start is (document << 32) | position: one sortable int64
+
+
+def _phrase_starts(
+    reader: Any, fieldname: str, words: list[str], order: list[int]
+) -> tuple[Any, dict[int, postings.PositionPostings]]:
+    """The documents of one segment (numpy, ascending) where word k sits at start + k for
+    some start, every k, and each word's postings as read (a superset of those documents)."""
+    import numpy as np
+
+    starts = None
+    docs = None
+    read: dict[int, postings.PositionPostings] = {}
     for k in order:
-        if not docs:
-            return [], []
-        entries = postings.leaf_entries(reader, fieldname, words[k], docs)
-        kept: list[int] = []
-        kept_starts: list[set[int]] = []
-        for i, entry in enumerate(entries):
-            if entry is None:
-                continue
-            possible = {p - k for p in entry[1]}
-            if starts is not None:
-                possible &= starts[i]
-            if possible:
-                kept.append(i)
-                kept_starts.append(possible)
-        docs = [docs[i] for i in kept]
-        starts = kept_starts
-        for j in weights:
-            weights[j] = [weights[j][i] for i in kept]
-        weights[k] = [entries[i][0] for i in kept]  # type: ignore[index]
-    return docs, [(k, weights[k]) for k in sorted(weights)]
+        got = postings.leaf_position_postings(reader, fieldname, words[k], docs)
+        read[k] = got
+        if not len(got.ids):
+            return np.zeros(0, np.int64), {}
+        flat = got.positions
+        keys = (np.repeat(got.ids, got.counts) << _DOC_SHIFT) | (flat - k)
+        keys = keys[flat >= k]  # a word at position p < k starts no phrase
+        starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
+        if not len(starts):
+            return np.zeros(0, np.int64), {}
+        docs = np.unique(starts >> _DOC_SHIFT)
+    return docs, read
 
 
 def _bm25(searcher: Any, fieldname: str, text: str, docs: Any, tf: Any):  # type: ignore[no-untyped-def]

@@ -127,6 +127,51 @@ def test_damaged_prefix_falls_back_to_the_whole_block():
     assert tuple(postings._block_ids_weights(data, 0, 2)) == (ids, weights)
 
 
+def test_blocks_read_with_values_left_as_text_equal_pickle(ix):
+    """`_load_block` names `slice` where the pickle names `_codecs.encode`: the same ids and
+    weights, and values that encode back to the very bytes."""
+    from index import columns
+
+    seen = 0
+    with open_searcher(ix) as searcher:
+        for reader, _offset in columns.leaves(searcher):
+            for text in ("the", "said", "to", "of", "and"):
+                matcher = reader.postings("body", text)
+                if not postings._is_block_matcher(matcher):
+                    continue
+                while matcher.is_active():
+                    data = matcher._postfile.get(
+                        matcher._dataoffset, matcher._nextoffset - matcher._dataoffset
+                    )
+                    raw = zlib.decompress(data) if matcher._compression else data
+                    ids, weights, values = postings._load_block(raw)
+                    expected = pickle.loads(raw)
+                    assert (ids, weights) == expected[:2]
+                    assert [v.start.encode("latin-1") for v in values] == list(expected[2])
+                    seen += 1
+                    matcher._next_block()
+    assert seen > 10
+    plain = pickle.dumps(((1, 2), None, ("no bytes here", "at all")), 2)
+    assert postings._load_block(plain) == pickle.loads(plain)  # nothing to rename: as is
+
+
+def test_gc_paused_restores_the_collector():
+    import gc
+
+    from index.searcher import gc_paused
+
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+        with gc_paused():  # nested (another thread's query): the outer one re-enables
+            pass
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(ValueError), gc_paused():
+        raise ValueError
+    assert gc.isenabled()
+
+
 def test_positions_decoded_together_equal_one_by_one():
     lists = [[0], [3, 1, 200], list(range(300)), [70000, 5]]
     values = [len(p).to_bytes(4, "big") + pickle.dumps(p, 2) for p in lists]
@@ -144,6 +189,8 @@ QUERIES = [
     "said NOT game",
     '"the game"',
     '"one of the"',
+    '"said that the"',
+    '"that that"',  # a word twice: each occurrence at its own offset
     '"storm warning" OR police',
     "title:the",
     "author:smith OR news",
