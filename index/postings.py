@@ -18,6 +18,11 @@ from itertools import accumulate, chain
 from pickle import loads
 from typing import Any
 
+try:  # ISA-L inflates a whole posting block in about half zlib's time (same bytes out)
+    from isal.isal_zlib import decompress as inflate
+except ImportError:  # a platform without its wheels: the standard library
+    from zlib import decompress as inflate
+
 _INTS = rb"(?:K.|M..|J....)"  # BININT1 / BININT2 / BININT: the id deltas
 _FLOAT = rb"(?:G.{8})"  # BINFLOAT: a weight
 _MEMO = rb"(?:q.|r....)?"  # BINPUT / LONG_BINPUT after a tuple
@@ -42,7 +47,7 @@ def _block_ids_weights(data: bytes, compression: int, size: int) -> tuple[tuple,
                 return deltas, weights
         except Exception:  # any surprise: read the block whole below
             pass
-    whole = loads(zlib.decompress(data) if compression else data)
+    whole = loads(inflate(data) if compression else data)
     return whole[0], whole[1]
 
 
@@ -149,7 +154,7 @@ def leaf_position_postings(
             lo = hi
         data = postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
         block_ids, stored, block_values = _load_block(
-            zlib.decompress(data) if matcher._compression else data
+            inflate(data) if matcher._compression else data
         )
         deltas.extend(block_ids)
         sizes.append(len(block_ids))
