@@ -23,8 +23,7 @@ def _open(ctx: typer.Context, *, catch_up: bool = True):  # type: ignore[no-unty
     """The archive and its index folder, with the index caught up; errors exit with one line."""
     from index.errors import IndexError_
 
-    from .indexing import ArchiveDB, ArchiveMissing, index_dir_for
-    from .indexing import catch_up as do_catch_up
+    from .indexing import ArchiveDB, ArchiveMissing, catch_up_for_reading, index_dir_for
 
     folder = archive_dir(ctx)
     try:
@@ -34,7 +33,7 @@ def _open(ctx: typer.Context, *, catch_up: bool = True):  # type: ignore[no-unty
     index_dir = index_dir_for(folder)
     if catch_up:
         try:
-            do_catch_up(db, index_dir)
+            catch_up_for_reading(db, index_dir)
         except IndexError_ as exc:
             raise fail(str(exc)) from None
     return db, index_dir

@@ -2,10 +2,11 @@
 
 Why: on the ingester's own thread, Whoosh (tokenizing, sorting postings, writing segments)
 ran serially with extraction, SQLite and dedup, so ingest stayed well below the rate of a
-bare Whoosh build. The follower runs the watermark catch-up (`archive.indexing.catch_up`) in
-a child process with its own SQLite connection (WAL lets it read while the ingester writes)
-and the only Whoosh writer (`procs=1`). The ingester writes one byte on the child's stdin
-after each committed batch (a wake-up), `f` when it is done, and reads one JSON line back.
+bare Whoosh build. The follower is a child process with its own SQLite connection (WAL lets
+it read while the ingester writes) and the only Whoosh writer (`procs=1`), kept open: it adds
+rows as soon as they are committed and commits every span (`archive.indexing.IndexStream`).
+The ingester writes one byte on the child's stdin after each committed batch (a wake-up),
+`f` when it is done, and reads one JSON line back.
 
 It changes nothing in what is safe: rows are indexed only once committed, the watermark
 moves only after a Whoosh commit, and a kill -9 at any point is repaired by the next
@@ -52,13 +53,10 @@ class IndexFollower:
     printed on stderr) when the index could not take the committed articles.
     """
 
-    def __init__(
-        self, archive_dir: Path, index_dir: Path, span: int, *, merge_last_only: bool = True
-    ) -> None:
+    def __init__(self, archive_dir: Path, index_dir: Path, span: int) -> None:
         self.archive_dir = Path(archive_dir)
         self.index_dir = Path(index_dir)
         self.span = max(1, span)
-        self.merge_last_only = merge_last_only
         self.error: str | None = None
         self.indexed = 0
         self._proc: subprocess.Popen[bytes] | None = None
@@ -77,8 +75,6 @@ class IndexFollower:
             "--span",
             str(self.span),
         ]
-        if not self.merge_last_only:
-            cmd.append("--merge-each")
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         os.set_blocking(self._proc.stdin.fileno(), False)  # type: ignore[union-attr]
         return self
@@ -169,28 +165,25 @@ def _wait_for_wake(fd: int) -> bool:
     return not data or FINISH in data  # EOF: the parent is gone or has closed the pipe
 
 
-def follow(archive_dir: Path, index_dir: Path, span: int, merge_last_only: bool, fd: int) -> int:
-    """Index full spans as they are committed, then the rest when the parent is done."""
-    from index.writer import merge_small
-
-    from .indexing import ArchiveDB, catch_up
+def follow(archive_dir: Path, index_dir: Path, span: int, fd: int) -> int:
+    """Index rows as they are committed (`IndexStream`), the rest when the parent is done."""
+    from .indexing import ArchiveDB, IndexStream
 
     db = ArchiveDB.open(archive_dir)
-    merge = not merge_last_only
-    done = 0
+    stream = None
     try:
+        stream = IndexStream(db, index_dir, span)
         while not _stopping:
             finished = _wait_for_wake(fd)
             if _stopping:
                 break
-            done += catch_up(db, index_dir, batch=span, hold=span - 1, merge=merge, tidy=False)
-            if finished:  # the last rows in one merging commit, deletions checked
-                rest = catch_up(db, index_dir, batch=span)
-                if merge_last_only and done and not rest:
-                    merge_small(index_dir)  # the last commit was a full span, left unmerged
-                return done + rest
-        return done
+            stream.pull()
+            if finished:
+                return stream.finish()
+        return stream.indexed
     finally:
+        if stream is not None:
+            stream.stop()
         db.close()
 
 
@@ -200,7 +193,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--archive", type=Path, required=True)
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--span", type=int, required=True)
-    parser.add_argument("--merge-each", action="store_true")
     args = parser.parse_args(argv)
     _die_with_parent(args.parent)
     from . import indexing
@@ -210,9 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_stop)
     outcome: dict[str, Any] = {"indexed": 0, "error": None}
     try:
-        outcome["indexed"] = follow(
-            args.archive, args.index, args.span, not args.merge_each, sys.stdin.fileno()
-        )
+        outcome["indexed"] = follow(args.archive, args.index, args.span, sys.stdin.fileno())
     except IndexBusy:
         pass  # another process holds the index and indexes what is committed, ours included
     except (IndexError_, OSError, sqlite3.Error) as exc:

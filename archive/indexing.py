@@ -161,12 +161,14 @@ def catch_up(
     hold: int = 0,
     merge: bool = True,
     tidy: bool = True,
+    wait: float = writer.LOCK_WAIT_S,
 ) -> int:
     """Index every article changed since the watermark; returns how many were (re)indexed.
 
     Creates the index when there is none (from seq 0). Raises IndexCorrupt when the index
     exists but cannot be read (`newsarchive reindex` repairs it) and IndexBusy when another
-    process keeps the write lock. Each Whoosh commit takes up to `batch` rows.
+    process keeps the write lock past `wait` seconds. Each Whoosh commit takes up to `batch`
+    rows.
 
     For the index follower of a running ingest: `hold` leaves up to that many pending changes
     for a later, fuller commit; `merge=False` writes each commit as a new segment without
@@ -192,20 +194,20 @@ def catch_up(
             rows = rows_after(store, mark, batch)
             if not rows:
                 break
-            done += writer.write_batch(ix, rows, merge=merge)
+            done += writer.write_batch(ix, rows, merge=merge, wait=wait)
             _crash_point("after_index_commit")
             mark = int(rows[-1]["seq"])
             set_meta(store, WATERMARK, str(mark))
         if mark != watermark(store):
             set_meta(store, WATERMARK, str(mark))
         if tidy:
-            _drop_deleted(store, ix)
+            _drop_deleted(store, ix, wait)
         return done
     finally:
         ix.close()
 
 
-def _drop_deleted(store: Any, ix: Any) -> None:
+def _drop_deleted(store: Any, ix: Any, wait: float = writer.LOCK_WAIT_S) -> None:
     """Articles removed from SQLite (no seq marks a deletion) leave the index too."""
     count = _conn(store).execute("SELECT count(*) FROM articles").fetchone()[0]
     if writer.doc_count(ix) <= count:
@@ -214,7 +216,76 @@ def _drop_deleted(store: Any, ix: Any) -> None:
 
     extra = set(indexed_hashes(ix)) - _article_ids(store)
     if extra:
-        writer.write_batch(ix, [], delete_ids=sorted(extra))
+        writer.write_batch(ix, [], delete_ids=sorted(extra), wait=wait)
+
+
+class IndexStream:
+    """The ingest's index follower at work: rows indexed as soon as they are committed.
+
+    One Whoosh writer stays open across the ingest's batches: each `pull` adds every row
+    committed since the last one, and every `span` documents the writer commits (a new,
+    unmerged segment) and the watermark moves. `finish` commits the rest and merges small
+    segments. A crash at any point loses only uncommitted work, which the next command's
+    catch-up redoes: the watermark moves only after a Whoosh commit.
+    """
+
+    def __init__(self, store: Any, index_dir: Path, span: int) -> None:
+        self.store = store
+        self.index_dir = Path(index_dir)
+        self.span = max(1, span)
+        self.indexed = 0
+        self.committed_spans = 0
+        if writer.exists(self.index_dir):
+            try:
+                self.ix = writer.open_index(self.index_dir)
+            except IndexOutdated:  # built by an older version: derived data, so rebuild it
+                self.indexed = reindex(store, self.index_dir)
+                self.ix = writer.open_index(self.index_dir)
+            self.added = watermark(store)
+        else:
+            self.ix = writer.create_index(self.index_dir)
+            self.added = 0
+        self._open: writer.OpenWriter | None = None
+
+    def pull(self) -> None:
+        """Add every row committed since the last pull, committing each full span."""
+        while rows := rows_after(self.store, self.added, BATCH):
+            for row in rows:
+                if self._open is not None and self._open.holds(int(row["id"])):
+                    self._commit(merge=False)  # an update of a row added since the last commit
+                if self._open is None:
+                    self._open = writer.OpenWriter(self.ix)
+                self._open.add(row)
+                self.added = int(row["seq"])
+                if len(self._open.ids) >= self.span:
+                    self._commit(merge=False)
+
+    def finish(self) -> int:
+        """Index the rest in one merging commit; returns how many rows were indexed."""
+        self.pull()
+        if self._open is not None:
+            self._commit(merge=True)
+        elif self.committed_spans:
+            writer.merge_small(self.index_dir)  # the last commit was a full span, left unmerged
+        if self.added != watermark(self.store):
+            set_meta(self.store, WATERMARK, str(self.added))
+        return self.indexed
+
+    def stop(self) -> None:
+        """Drop what is not committed (the next command's catch-up indexes it)."""
+        if self._open is not None:
+            self._open.cancel()
+            self._open = None
+        self.ix.close()
+
+    def _commit(self, *, merge: bool) -> None:
+        if self._open is None:
+            return
+        opened, self._open = self._open, None
+        self.indexed += opened.commit(merge=merge)
+        self.committed_spans += 1
+        _crash_point("after_index_commit")
+        set_meta(self.store, WATERMARK, str(self.added))
 
 
 INDEX_SPAN = 2000  # rows per Whoosh commit during a long ingest (see IndexHook)
@@ -410,10 +481,31 @@ def verify(store: Any, index_dir: Path) -> VerifyReport:
     return report
 
 
+def catch_up_for_reading(store: Any, index_dir: Path) -> int:
+    """Catch up before a read (search, show, stats...), without waiting for the write lock.
+
+    While an ingest runs, its index follower holds the lock and indexes the new rows; a read
+    then answers from the index as last committed (the ingest's newest articles a span
+    behind at most) and says so in one line, instead of waiting for the lock or indexing
+    those rows itself. With nobody holding the lock (after a crash, say) it catches up.
+    """
+    try:
+        return catch_up(store, index_dir, wait=0)
+    except IndexBusy:
+        behind = head(store) - watermark(store)
+        if behind > 0:
+            print(
+                f"Note: the newest {behind} changes to the archive are not searchable yet: "
+                "an ingest is indexing them.",
+                file=sys.stderr,
+            )
+        return 0
+
+
 def catch_up_quietly(store: Any, archive_dir: Path) -> int:
     """Catch up for commands that do not need the index: a problem is one warning, not a failure."""
     try:
-        return catch_up(store, index_dir_for(archive_dir))
+        return catch_up_for_reading(store, index_dir_for(archive_dir))
     except IndexError_ as exc:
         print(f"Warning: the search index is not up to date: {exc}", file=sys.stderr)
         return 0

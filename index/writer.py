@@ -213,6 +213,7 @@ def write_batch(
     *,
     optimize: bool = False,
     merge: bool = True,
+    wait: float = LOCK_WAIT_S,
 ) -> int:
     """Add or replace `rows` and delete `delete_ids` in one commit; returns documents written.
 
@@ -222,7 +223,7 @@ def write_batch(
     gone = [str(i) for i in delete_ids]
     if not batch and not gone and not optimize:
         return 0
-    w = writer(ix)
+    w = writer(ix, wait)
     try:
         for article_id in gone:
             w.delete_by_term("id", article_id)
@@ -233,6 +234,54 @@ def write_batch(
         raise
     w.commit(optimize=optimize, merge=merge)
     return len(batch)
+
+
+def highest_id(source: Any) -> int:
+    """The highest article id in an index or a writer's view of it, deleted documents
+    included (0 when empty)."""
+    with source.reader() as reader:
+        if not reader.doc_count_all():
+            return 0
+        return max(int(value) for value in reader.column_reader("id"))
+
+
+class OpenWriter:
+    """One Whoosh writer kept open while rows come in, committed when the caller says so.
+
+    The ingest's index follower adds each committed row at once and commits every span, so
+    indexing keeps pace with the ingest instead of waiting for a span to fill. Ids above
+    `fresh_above` (the highest id the index held) cannot be in the index yet, so they are
+    added without `update_document`'s delete-first, which looked every id up in every
+    segment: slower, and the writer's memory grew by about 30 MB a segment. An id may be
+    added once per commit (Whoosh replaces committed documents only): `holds` tells.
+    """
+
+    def __init__(self, ix: Any, wait: float = LOCK_WAIT_S) -> None:
+        self._writer = writer(ix, wait)
+        # read under the lock: another process may have committed since we last looked
+        self.fresh_above = highest_id(self._writer)
+        self.ids: set[int] = set()
+
+    def holds(self, article_id: int) -> bool:
+        return article_id in self.ids
+
+    def add(self, row: dict[str, Any]) -> None:
+        article_id = int(row["id"])
+        if article_id in self.ids:
+            raise ValueError(f"article {article_id} is already in this commit")
+        if article_id > self.fresh_above:
+            self._writer.add_document(**document(row))
+        else:
+            self._writer.update_document(**document(row))
+        self.ids.add(article_id)
+
+    def commit(self, *, merge: bool) -> int:
+        """Commit what was added (a new segment; `merge` folds small ones); returns how many."""
+        self._writer.commit(merge=merge)
+        return len(self.ids)
+
+    def cancel(self) -> None:
+        self._writer.cancel()
 
 
 def merge_small(index_dir: Path) -> None:

@@ -53,6 +53,21 @@ def extract_page(raw: RawDocument, *, boilerplate: frozenset[str] | None = None)
     return Extraction(finish(article, raw), keys)
 
 
+def preload(formats: set[str]) -> None:
+    """Load once what extracting these formats needs: the extractor modules and the language
+    model (about 75 MB of arrays). A parent that forks extraction workers calls this first,
+    so they share those pages instead of each loading its own copy."""
+    from .language import _identifier
+
+    _identifier()
+    if "text" in formats:
+        from . import textdump  # noqa: F401
+    if "html" in formats:
+        from . import html  # noqa: F401
+    if formats & {"json", "feed"}:
+        from . import records  # noqa: F401
+
+
 def check_page_bytes(raw: RawDocument) -> None:
     """Refuse empty and binary pages up front, with the same reason whatever the extractor."""
     if not raw.data.strip():

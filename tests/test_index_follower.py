@@ -198,3 +198,68 @@ def test_kill_9_of_the_ingester_while_the_follower_writes_leaves_no_lock(tmp_pat
     report = verify(archive)
     assert report["ok"] is True, report
     assert report["articles"] == report["indexed"]
+
+
+def _rows(ids: range, word: str = "harbour") -> list[dict]:
+    return [
+        {"id": i, "title": f"Story {i}", "body": f"The {word} report number {i}.", "seq": i}
+        for i in ids
+    ]
+
+
+def test_open_writer_adds_new_ids_and_replaces_known_ones(tmp_path: Path) -> None:
+    from index import writer
+    from index.searcher import search
+
+    ix = writer.create_index(tmp_path / "index")
+    writer.write_batch(ix, _rows(range(1, 6)))
+    opened = writer.OpenWriter(ix)
+    assert opened.fresh_above == 5
+    for row in _rows(range(6, 8)) + _rows(range(3, 4), word="lighthouse"):
+        opened.add(row)
+    assert opened.holds(7) and not opened.holds(8)
+    with pytest.raises(ValueError):
+        opened.add(_rows(range(7, 8))[0])  # twice in one commit: the caller commits first
+    assert opened.commit(merge=True) == 3
+    ix = writer.open_index(tmp_path / "index")
+    assert writer.doc_count(ix) == 7  # 3 was replaced, not added twice
+    assert search(ix, "lighthouse", all_hits=True).ids == [3]
+    # another writer commits 8; a writer opened afterwards knows it is there (read under the lock)
+    writer.write_batch(ix, _rows(range(8, 9)))
+    again = writer.OpenWriter(ix)
+    assert again.fresh_above == 8
+    again.add(_rows(range(8, 9), word="lighthouse")[0])
+    again.commit(merge=False)
+    ix = writer.open_index(tmp_path / "index")
+    assert writer.doc_count(ix) == 8
+    assert sorted(search(ix, "lighthouse", all_hits=True).ids) == [3, 8]
+
+
+def test_a_read_while_the_index_is_being_written_answers_at_once(tmp_path: Path) -> None:
+    """A search during an ingest does not wait for the follower's lock: it answers from the
+    index as committed and says that the newest changes are not searchable yet."""
+    from index import writer
+
+    source = write_truth(tmp_path / "in", load_truth()[:20])
+    archive = tmp_path / "a"
+    assert run(archive, "ingest", str(source)).returncode == 0
+    conn = sqlite3.connect(archive / "news.db")
+    with conn:  # the index lags by 5 changes, as mid-ingest
+        conn.execute(
+            "UPDATE archive_meta SET value = CAST(value AS INTEGER) - 5 WHERE key = 'index_seq'"
+        )
+    conn.close()
+    ix = writer.open_index(archive / "index")
+    held = writer.writer(ix, wait=0)  # as the ingest's follower does
+    try:
+        started = time.monotonic()
+        out = run(archive, "search", "said", "--json")
+        assert time.monotonic() - started < 10
+        assert out.returncode == 0, out.stderr
+        assert json.loads(out.stdout)["total"] > 0
+        assert "newest 5 changes to the archive are not searchable yet" in out.stderr
+    finally:
+        held.cancel()
+    out = run(archive, "search", "said", "--json")  # the lock is free: it catches up
+    assert out.returncode == 0 and "not searchable" not in out.stderr
+    assert index_mark(archive) == verify(archive)["head"]
