@@ -16,8 +16,8 @@ threshold below that loses recall rather than precision.
 
 Stories: the story id is the id of the first archived copy; a new copy joins the story of its
 most similar match, and every member's `story_copies` (members of the story) and `syndicated`
-(1 when the story has more than one member) are kept current, with a new `seq` so the search
-index sees the change.
+(1 when the story has more than one member) are kept current. They are not in the search index
+(it reads them from SQLite), so these updates leave `seq` alone.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import os
 import re
 import unicodedata
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -259,12 +259,12 @@ def story_size(db: sqlite_utils.Database, story_id: int) -> int:
     )
 
 
-def refresh_story(
-    db: sqlite_utils.Database, story_id: int, next_seq: Callable[[], int], skip: Iterable[int] = ()
-) -> int:
+def refresh_story(db: sqlite_utils.Database, story_id: int, skip: Iterable[int] = ()) -> int:
     """Set every member's copies count and syndicated flag; returns the story's size.
 
-    Only rows whose values change are written, each with a new seq (the index re-reads them).
+    Only rows whose values change are written. Their `seq` stays: the search index holds
+    no story values (collapsing and copy counts are read from SQLite), so re-indexing every
+    member of a story at each new copy would be work for nothing.
     """
     size = story_size(db, story_id)
     flag = 1 if size > 1 else 0
@@ -280,7 +280,7 @@ def refresh_story(
     ]
     for article_id in stale:
         db.execute(
-            "UPDATE articles SET story_copies = ?, syndicated = ?, seq = ? WHERE id = ?",
-            [size, flag, next_seq(), article_id],
+            "UPDATE articles SET story_copies = ?, syndicated = ? WHERE id = ?",
+            [size, flag, article_id],
         )
     return size

@@ -224,8 +224,9 @@ class IndexStream:
 
     One Whoosh writer stays open across the ingest's batches: each `pull` adds every row
     committed since the last one, and every `span` documents the writer commits (a new,
-    unmerged segment) and the watermark moves. `finish` commits the rest and merges small
-    segments. A crash at any point loses only uncommitted work, which the next command's
+    unmerged segment) and the watermark moves. A row changed again while its first version
+    waits in the open writer is held for the next commit. `finish` commits the rest and
+    merges small segments. A crash at any point loses only uncommitted work, which the next command's
     catch-up redoes: the watermark moves only after a Whoosh commit.
     """
 
@@ -246,27 +247,29 @@ class IndexStream:
             self.ix = writer.create_index(self.index_dir)
             self.added = 0
         self._open: writer.OpenWriter | None = None
+        self._held: list[dict[str, Any]] = []
 
     def pull(self) -> None:
         """Add every row committed since the last pull, committing each full span."""
         while rows := rows_after(self.store, self.added, BATCH):
             for row in rows:
-                if self._open is not None and self._open.holds(int(row["id"])):
-                    self._commit(merge=False)  # an update of a row added since the last commit
-                if self._open is None:
-                    self._open = writer.OpenWriter(self.ix)
-                self._open.add(row)
                 self.added = int(row["seq"])
-                if len(self._open.ids) >= self.span:
+                if self._open is not None and self._open.holds(int(row["id"])):
+                    # changed again since it was added: Whoosh replaces committed documents
+                    # only, so this version goes into the next commit
+                    self._held.append(row)
+                    continue
+                self._add(row)
+                if len(self._open.ids) >= self.span:  # type: ignore[union-attr]
                     self._commit(merge=False)
 
     def finish(self) -> int:
-        """Index the rest in one merging commit; returns how many rows were indexed."""
+        """Index the rest, the last commit merging small segments; returns rows indexed."""
         self.pull()
-        if self._open is not None:
-            self._commit(merge=True)
-        elif self.committed_spans:
+        if self._open is None and self.committed_spans:
             writer.merge_small(self.index_dir)  # the last commit was a full span, left unmerged
+        while self._open is not None:
+            self._commit(merge=not self._held)
         if self.added != watermark(self.store):
             set_meta(self.store, WATERMARK, str(self.added))
         return self.indexed
@@ -278,14 +281,24 @@ class IndexStream:
             self._open = None
         self.ix.close()
 
+    def _add(self, row: dict[str, Any]) -> None:
+        if self._open is None:
+            self._open = writer.OpenWriter(self.ix)
+        self._open.add(row)
+
     def _commit(self, *, merge: bool) -> None:
+        """Commit the open writer; the watermark moves up to the first row still held."""
         if self._open is None:
             return
         opened, self._open = self._open, None
         self.indexed += opened.commit(merge=merge)
         self.committed_spans += 1
         _crash_point("after_index_commit")
-        set_meta(self.store, WATERMARK, str(self.added))
+        held, self._held = self._held, []
+        done = min(int(r["seq"]) for r in held) - 1 if held else self.added
+        set_meta(self.store, WATERMARK, str(done))
+        for row in writer.dedupe(held):  # the held versions open the next commit
+            self._add(row)
 
 
 INDEX_SPAN = 2000  # rows per Whoosh commit during a long ingest (see IndexHook)

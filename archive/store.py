@@ -570,10 +570,8 @@ class Store:
             self.db.execute(
                 "UPDATE article_versions SET version = ? WHERE id = ?", [number, version_id]
             )
-        self.db.execute(
-            "UPDATE articles SET version = ?, seq = ? WHERE id = ?",
-            [len(ids) + 1, self.next_seq(), article_id],
-        )
+        # the article's text is unchanged (an older version came late): no new seq to index
+        self.db.execute("UPDATE articles SET version = ? WHERE id = ?", [len(ids) + 1, article_id])
 
     def _insert_version(
         self, article_id: int, version: int, row: dict[str, Any], fetched: str | None
@@ -613,10 +611,9 @@ class Store:
             match = near.best_match(sig, exclude=article_id)
             if match is not None and match.story_id != story_id:
                 self.db.execute(
-                    "UPDATE articles SET story_id = ?, seq = ? WHERE id = ?",
-                    [match.story_id, self.next_seq(), article_id],
+                    "UPDATE articles SET story_id = ? WHERE id = ?", [match.story_id, article_id]
                 )
-                dedup.refresh_story(self.db, match.story_id, self.next_seq)
+                dedup.refresh_story(self.db, match.story_id)
         near.add(article_id, sig)
 
     def rebuild_stories(self) -> int:
@@ -645,8 +642,7 @@ class Store:
                     story = match.story_id if match is not None else article_id
                     if story != story_id:
                         db.execute(
-                            "UPDATE articles SET story_id = ?, seq = ? WHERE id = ?",
-                            [story, self.next_seq(), article_id],
+                            "UPDATE articles SET story_id = ? WHERE id = ?", [story, article_id]
                         )
                     if sig is not None:
                         near.add(article_id, sig)
@@ -660,7 +656,7 @@ class Store:
                 ).fetchall()
             ]
             for story_id in dict.fromkeys(stories):
-                dedup.refresh_story(db, story_id, self.next_seq)
+                dedup.refresh_story(db, story_id)
             self.set_meta(dedup.SCHEME_META, dedup.SCHEME)
         return int(
             db.execute(
@@ -736,7 +732,7 @@ class Store:
         if sig is not None:
             self.near_dups.add(article_id, sig)
         if match is not None:
-            dedup.refresh_story(self.db, story_id, self.next_seq, skip=[article_id])
+            dedup.refresh_story(self.db, story_id, skip=[article_id])
         return article_id
 
     def _article_row(self, article: Article, chash: str, url: str | None = None) -> dict[str, Any]:

@@ -22,7 +22,10 @@ from .errors import IndexBusy, IndexCorrupt, IndexMissing, IndexOutdated
 from .schema import SCHEMA_VERSION, build_schema, document
 
 READY = "READY"
-LIMIT_MB = 128  # postings pool before it spills sorted runs to disk (bench/README.md, "Search")
+# Postings pool before it spills sorted runs to disk. Whoosh counts far less than the Python
+# objects take: at 128 a 2,000-document commit peaked at 314 MB RSS, at 64 at 239 MB, at the
+# same speed (bench/README.md, "Memory").
+LIMIT_MB = 64
 LOCK_WAIT_S = 30.0
 # Rebuilds commit every REBUILD_CHUNK documents: a chunk's postings fit the pool, while one
 # commit of everything spills sorted runs to disk (10k articles: 72 s of CPU in chunks of
@@ -59,6 +62,46 @@ def _cache_missing_length_columns() -> None:
 
     reader_class._cached_reader = _cached_reader
     reader_class._newsarchive_cached = True
+
+
+def _cache_length_tables() -> None:
+    """Make Whoosh read a field's document lengths once per reader, as one table.
+
+    Writing a segment asks `W3PerDocReader.doc_field_length` for the length of the document
+    of every single posting (400 per article), and each call went through a column reader,
+    a file read and a byte-to-length decode: 14% of the follower's indexing time. The patched
+    method loads the field's length column once (`NumericColumn.Reader.load`, one read) into
+    a list of decoded lengths, kept with the reader's other cached column readers, and gives
+    the same values, None for a zero byte included (Whoosh's own quirk). Applied with
+    `_cache_missing_length_columns`; `tests/test_index_direct.py` compares the two methods.
+    """
+    from whoosh.codec import whoosh3
+    from whoosh.util.numeric import byte_to_length
+
+    reader_class = whoosh3.W3PerDocReader
+    if getattr(reader_class, "_newsarchive_length_tables", False):
+        return
+    original = reader_class.doc_field_length
+    missing = object()
+    decoded = [None] + [byte_to_length(b) for b in range(1, 256)]
+
+    def doc_field_length(self, docnum, fieldname, default=0):  # type: ignore[no-untyped-def]
+        key = ("newsarchive-lengths", fieldname)
+        table = self._readers.get(key)
+        if table is None:
+            column = self._cached_reader(whoosh3._lenfield(fieldname), whoosh3.LENGTHS_COLUMN)
+            if column is None or not hasattr(column, "load"):
+                table = missing
+            else:
+                table = [decoded[b] for b in column.load()]
+            self._readers[key] = table
+        if table is missing or docnum >= len(table):
+            return original(self, docnum, fieldname, default)
+        return table[docnum]
+
+    reader_class.doc_field_length = doc_field_length
+    reader_class._newsarchive_original_length = original
+    reader_class._newsarchive_length_tables = True
 
 
 def _side(index_dir: Path, suffix: str) -> Path:
@@ -188,6 +231,7 @@ def writer(ix: Any, wait: float = LOCK_WAIT_S):  # type: ignore[no-untyped-def]
     from whoosh.index import LockError
 
     _cache_missing_length_columns()
+    _cache_length_tables()
     try:
         return ix.writer(procs=1, limitmb=LIMIT_MB, multisegment=False, timeout=wait, delay=0.05)
     except LockError as exc:
