@@ -4,7 +4,8 @@
 
 Wall time on a shared 2-core machine moves with the load, so each run also reports the
 process's own CPU time (user + sys, from `os.wait4`) and the 1-minute load average beside
-it. With `--python-path DIR` a variant (say, another typer unpacked in DIR) runs interleaved
+it. Bytecode is written as on a user's machine (PYTHONDONTWRITEBYTECODE is dropped from the
+runs' environment, so the warm-up runs leave `.pyc` files behind). With `--python-path DIR` a variant (say, another typer unpacked in DIR) runs interleaved
 with the installed code, so both see the same load. Target: `search ... --json` <= 300 ms
 wall at 100k articles.
 """
@@ -61,9 +62,10 @@ def main() -> None:
     if not args.archive.exists():
         raise SystemExit(f"There is no archive at {args.archive}: ingest one first.")
     argv = [str(EXE), "--archive", str(args.archive), *args.command]
-    variants = {"installed": dict(os.environ)}
+    base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    variants = {"installed": base}
     for extra in args.python_path:
-        env = dict(os.environ)
+        env = dict(base)
         env["PYTHONPATH"] = os.pathsep.join([extra, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
         variants[Path(extra).name] = env
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}

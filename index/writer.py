@@ -179,6 +179,9 @@ def open_index(index_dir: Path):  # type: ignore[no-untyped-def]
     """Open the index for reading or writing; any failure to open it is corruption."""
     from whoosh import index
 
+    from .segment_files import read_segments_in_place
+
+    read_segments_in_place()
     index_dir = Path(index_dir)
     recover(index_dir)
     if not exists(index_dir):
@@ -212,6 +215,9 @@ def _check_schema(ix: Any, index_dir: Path) -> None:
 def create_index(index_dir: Path):  # type: ignore[no-untyped-def]
     from whoosh import index
 
+    from .segment_files import read_segments_in_place
+
+    read_segments_in_place()
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     ix = index.create_in(str(index_dir), build_schema())
