@@ -71,6 +71,9 @@ def postings_count(query: Any, searcher: Any) -> int:
         if type(searcher.schema[query.fieldname].format) is not Positions:
             raise Unsupported("positions")  # postings.leaf_position_postings reads this format
         return sum(postings_count(q.Term(query.fieldname, w), searcher) for w in query.words)
+    if kind in (q.NumericRange, q.DateRange):  # one column read over every document
+        _range_window(query)
+        return searcher.doc_count_all()
     if kind is q.Or and getattr(query, "scale", None):
         raise Unsupported("scaled or")
     if kind is q.And and query.subqueries:  # NOT words are And children: excluded, unscored
@@ -84,6 +87,55 @@ def postings_count(query: Any, searcher: Any) -> int:
     if kind is q.AndNot:
         return postings_count(query.a, searcher) + postings_count(query.b, searcher)
     raise Unsupported(kind.__name__)
+
+
+SECOND = 1_000_000  # DATETIME values are microseconds since 0001-01-01
+DAY_SECONDS = 86_400
+
+
+def _range_window(query: Any) -> tuple[str, int, int]:
+    """(column, lowest, highest) inclusive for a range on the date fields, read from the
+    `c_when` (seconds) or `c_month` (yyyymm) column; raises Unsupported for other ranges.
+
+    `published:[2018 to 2019]` parses to a NumericRange of microseconds that Whoosh expands
+    into some hundred trie terms and reads every posting of them (0.7 s at 100k articles);
+    one comparison over a column gives the same documents when the bounds fall on whole
+    seconds, as the query parser makes them.
+    """
+    if not query.constantscore:
+        raise Unsupported("scored range")
+    start, end = query.start, query.end
+    if not all(v is None or type(v) is int for v in (start, end)):
+        raise Unsupported("range bounds")
+    if start is not None and query.startexcl:
+        start += 1
+    if end is not None and query.endexcl:
+        end -= 1
+    if query.fieldname == "published":
+        if (start is not None and start % SECOND) or (
+            end is not None and end % SECOND != SECOND - 1
+        ):
+            raise Unsupported("range within a second")  # c_when holds whole seconds
+        low = 1 if start is None else start // SECOND + DAY_SECONDS  # as schema.when_seconds
+        high = 2**62 if end is None else end // SECOND + DAY_SECONDS
+        return "c_when", low, high
+    if query.fieldname in ("year", "month"):
+        scale = 100 if query.fieldname == "year" else 1  # year: c_month // 100
+        low = 1 if start is None else max(start * scale, 1)  # 0 is undated: never in range
+        high = 2**62 if end is None else end * scale + (scale - 1)
+        return "c_month", low, high
+    raise Unsupported("range field")
+
+
+def _range(searcher: Any, query: Any, scores: bool) -> Match:
+    """A range on a date field, as Whoosh scores it: a constant (the boost, 1.0) per hit."""
+    import numpy as np
+
+    column, low, high = _range_window(query)
+    typecode = "q" if column == "c_when" else "i"
+    values = np.asarray(columns.numeric(searcher, column, typecode))
+    mask = (values >= low) & (values <= high)
+    return Match(mask, mask.astype(np.float64) if scores else None)
 
 
 def _check_field(searcher: Any, fieldname: str, text: Any) -> None:
@@ -144,6 +196,8 @@ def _eval(searcher: Any, query: Any, scores: bool) -> Match:
         return Match(np.ones(n, dtype=bool), np.ones(n) if scores else None)
     if kind is q.Phrase:
         return _phrase(searcher, query, scores)
+    if kind in (q.NumericRange, q.DateRange):
+        return _range(searcher, query, scores)
     if kind is q.AndNot:
         found = _eval(searcher, query.a, scores)
         found.mask &= ~_eval(searcher, query.b, False).mask

@@ -196,6 +196,12 @@ QUERIES = [
     "author:smith OR news",
     "*",
     "said * NOT game",
+    "published:[2018 to 2019] said",
+    "published:[to 2019-05] NOT game",
+    "published:2018 OR storm",
+    "published:[2018-08-15 to 2019-11-10] the",
+    "year:[2019 to] the",
+    "month:[201801 to 201906] (game OR police)",
 ]
 OPTIONS = [
     {},
@@ -243,9 +249,16 @@ def test_pages_are_slices_of_the_full_ranking(ix, path, text):
 
 def test_other_shapes_go_to_whoosh(ix, path):
     with open_searcher(ix) as searcher:
-        for text in ("gam*", "published:[2020 to 2024]", '"the game"~3', "NOT game"):
+        for text in ("gam*", '"the game"~3', "NOT game"):
             with pytest.raises(dense.Unsupported):
                 dense.postings_count(parse(text, ix.schema), searcher)
+        within_a_second = parse("published:[2024 to 2025]", ix.schema)
+        within_a_second.start += 500_000  # half a second in: c_when holds whole seconds
+        scored = parse("published:[2024 to 2025]", ix.schema)
+        scored.constantscore = False
+        for query in (within_a_second, scored):
+            with pytest.raises(dense.Unsupported):
+                dense.postings_count(query, searcher)
     path("dense")
     dense_total = search(ix, "gam* said").total
     path("whoosh")
