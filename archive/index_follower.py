@@ -53,10 +53,11 @@ class IndexFollower:
     printed on stderr) when the index could not take the committed articles.
     """
 
-    def __init__(self, archive_dir: Path, index_dir: Path, span: int) -> None:
+    def __init__(self, archive_dir: Path, index_dir: Path, span: int, grow: bool = False) -> None:
         self.archive_dir = Path(archive_dir)
         self.index_dir = Path(index_dir)
         self.span = max(1, span)
+        self.grow = grow
         self.error: str | None = None
         self.indexed = 0
         self._proc: subprocess.Popen[bytes] | None = None
@@ -74,6 +75,7 @@ class IndexFollower:
             str(self.index_dir.resolve()),
             "--span",
             str(self.span),
+            *(["--grow"] if self.grow else []),
         ]
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         os.set_blocking(self._proc.stdin.fileno(), False)  # type: ignore[union-attr]
@@ -165,14 +167,14 @@ def _wait_for_wake(fd: int) -> bool:
     return not data or FINISH in data  # EOF: the parent is gone or has closed the pipe
 
 
-def follow(archive_dir: Path, index_dir: Path, span: int, fd: int) -> int:
+def follow(archive_dir: Path, index_dir: Path, span: int, fd: int, grow: bool = False) -> int:
     """Index rows as they are committed (`IndexStream`), the rest when the parent is done."""
     from .indexing import ArchiveDB, IndexStream
 
     db = ArchiveDB.open(archive_dir)
     stream = None
     try:
-        stream = IndexStream(db, index_dir, span)
+        stream = IndexStream(db, index_dir, span, grow=grow)
         while not _stopping:
             finished = _wait_for_wake(fd)
             if _stopping:
@@ -193,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--archive", type=Path, required=True)
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--span", type=int, required=True)
+    parser.add_argument("--grow", action="store_true", help="span grows with the index")
     args = parser.parse_args(argv)
     _die_with_parent(args.parent)
     from . import indexing
@@ -202,7 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_stop)
     outcome: dict[str, Any] = {"indexed": 0, "error": None}
     try:
-        outcome["indexed"] = follow(args.archive, args.index, args.span, sys.stdin.fileno())
+        outcome["indexed"] = follow(
+            args.archive, args.index, args.span, sys.stdin.fileno(), grow=args.grow
+        )
     except IndexBusy:
         pass  # another process holds the index and indexes what is committed, ours included
     except (IndexError_, OSError, sqlite3.Error) as exc:

@@ -263,3 +263,29 @@ def test_a_read_while_the_index_is_being_written_answers_at_once(tmp_path: Path)
     out = run(archive, "search", "said", "--json")  # the lock is free: it catches up
     assert out.returncode == 0 and "not searchable" not in out.stderr
     assert index_mark(archive) == verify(archive)["head"]
+
+
+@pytest.mark.parametrize("grow", [False, True])
+def test_a_growing_span_leaves_fewer_larger_segments(make_truth_archive, grow: bool) -> None:
+    """With `grow` each commit takes at least a quarter of what is indexed (the default
+    ingest); with a fixed span (NEWSARCHIVE_INDEX_SPAN) every commit takes that many."""
+    from archive.indexing import ArchiveDB, IndexStream
+    from index import writer
+
+    archive = make_truth_archive()
+    db = ArchiveDB.open(archive)
+    stream = IndexStream(db, archive / "index", span=5, grow=grow)
+    try:
+        stream.pull()
+        spans = [segment.doc_count() for segment in stream.ix._segments()]
+        assert stream.finish() == len(load_truth())
+    finally:
+        stream.stop()
+        db.close()
+    if grow:
+        assert spans == sorted(spans) and spans[0] == 5 and spans[-1] > 3 * 5
+        assert len(spans) < len(load_truth()) // 5 * 2 // 3  # 11 segments, not 21
+    else:
+        assert spans == [5] * (len(load_truth()) // 5)
+    ix = writer.open_index(archive / "index")
+    assert writer.doc_count(ix) == len(load_truth())
