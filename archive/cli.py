@@ -225,6 +225,9 @@ def main() -> None:
     """Console-script entry point."""
     # Rich's pretty tracebacks are for bugs; our own errors print one line.
     os.environ.setdefault("TERMINAL_WIDTH", os.environ.get("COLUMNS", "120"))
+    # numpy (search arrays, MinHash) starts one OpenBLAS thread per core at import, which
+    # spin for ~100 ms of CPU per command; nothing here multiplies matrices.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     app()
 
 

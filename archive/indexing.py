@@ -225,7 +225,7 @@ class IndexStream:
     One Whoosh writer stays open across the ingest's batches: each `pull` adds every row
     committed since the last one, and every `span` documents the writer commits (a new,
     unmerged segment) and the watermark moves. With `grow`, a span is also at least a
-    SPAN_GROWTH-th of the documents already indexed (at most MAX_SPAN), so a long ingest
+    quarter of the documents already indexed (`writer.growing_span`, at most 20,000), so a long ingest
     leaves a few dozen segments, not one per 2,000 articles: Whoosh merges segments no faster
     than it indexes (32k articles merged in 100-180 s at 100k), so the merge the last commit
     would otherwise make is the costliest step. A row changed again while its first version
@@ -260,8 +260,7 @@ class IndexStream:
         """Documents the next commit takes (see the class docstring)."""
         if not self.grow:
             return self.span
-        indexed = self._docs_at_start + self.indexed
-        return max(self.span, min(MAX_SPAN, indexed // SPAN_GROWTH))
+        return writer.growing_span(self._docs_at_start + self.indexed, self.span)
 
     def pull(self) -> None:
         """Add every row committed since the last pull, committing each full span."""
@@ -317,8 +316,6 @@ class IndexStream:
 
 
 INDEX_SPAN = 2000  # rows per Whoosh commit during a long ingest (see IndexHook)
-SPAN_GROWTH = 4  # with a growing span, a commit takes at least a quarter of the index...
-MAX_SPAN = 20_000  # ...up to this many rows (about 100 s of indexing between commits)
 
 
 def span_grows() -> bool:

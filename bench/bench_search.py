@@ -109,6 +109,9 @@ def fts_queries(conn: sqlite3.Connection, site: str) -> dict[str, Callable[[str]
         "filters": lambda w: top(w, "AND a.site = ? AND a.published >= ?", (site, "2020")),
         "facets": facets,
         "sort by date": lambda w: top(w, order="a.published DESC"),
+        "date range": lambda w: top(
+            w, "AND a.published >= ? AND a.published < ?", ("2018", "2021")
+        ),
     }
 
 
@@ -120,6 +123,7 @@ def whoosh_queries(ix, site: str) -> dict[str, Callable[[str], object]]:  # type
         "filters": lambda w: search(ix, w, filters=Filters(sites=[site], since="2020")),
         "facets": lambda w: search(ix, w, facets=True),
         "sort by date": lambda w: search(ix, w, sort="newest"),
+        "date range": lambda w: search(ix, f"published:[2018 to 2020] {w}"),  # typed in the query
     }
 
 
@@ -138,7 +142,7 @@ def words_for(rows: list[dict], seed: int) -> dict[str, list[tuple[str, str]]]:
         "two terms": [(p, p) for p in pairs],
         "phrase": [(f'"{clean(p)}"', f'"{clean(p)}"') for p in phrases],
     }
-    for kind in ("filters", "facets", "sort by date"):
+    for kind in ("filters", "facets", "sort by date", "date range"):
         out[kind] = out["term"]
     return out
 

@@ -27,10 +27,21 @@ READY = "READY"
 # same speed (bench/README.md, "Memory").
 LIMIT_MB = 64
 LOCK_WAIT_S = 30.0
-# Rebuilds commit every REBUILD_CHUNK documents: a chunk's postings fit the pool, while one
-# commit of everything spills sorted runs to disk (10k articles: 72 s of CPU in chunks of
-# 1,000 and about 10 segments, 110 s in one optimized commit).
+# Writing many documents (a rebuild, a long ingest's follower) commits a span at a time, each
+# a new unmerged segment: the first spans REBUILD_CHUNK documents, later ones a SPAN_GROWTH-th
+# of what is indexed, at most MAX_SPAN. Whoosh merges segments at about its indexing speed
+# (10k articles: 43 s of CPU merged, 54 s indexed), so a fixed span of 1,000 spent most of a
+# 100k rebuild in MERGE_SMALL merges (121 docs/s); growing spans leave about 15 segments and
+# nothing big to merge. A span of 10,000 costs no more per document than 2,000 (the pool
+# spills sorted runs past LIMIT_MB; `bench/bench_span.py`).
 REBUILD_CHUNK = 1000
+SPAN_GROWTH = 4
+MAX_SPAN = 20_000
+
+
+def growing_span(indexed: int, first: int) -> int:
+    """Documents the next commit takes when `indexed` are in the index already."""
+    return max(first, min(MAX_SPAN, indexed // SPAN_GROWTH))
 
 
 def _cache_missing_length_columns() -> None:
@@ -360,36 +371,32 @@ def build_fresh(index_dir: Path, rows: Iterable[dict[str, Any]]) -> int:
         ix = create_index(new)
         total = 0
         seen: set[str] = set()
-        chunk: list[dict[str, Any]] = []
-        for row in rows:
-            doc = document(row)
-            if doc["id"] in seen:
-                continue
-            seen.add(doc["id"])
-            chunk.append(doc)
-            if len(chunk) >= REBUILD_CHUNK:
-                total += _commit_docs(ix, chunk)
-                chunk = []
-        total += _commit_docs(ix, chunk)
+        w, span = None, 0
+        try:
+            for row in rows:
+                doc = document(row)
+                if doc["id"] in seen:
+                    continue
+                seen.add(doc["id"])
+                if w is None:
+                    w, span = writer(ix), growing_span(total, REBUILD_CHUNK)
+                w.add_document(**doc)
+                total += 1
+                span -= 1
+                if span == 0:
+                    opened, w = w, None
+                    opened.commit(merge=False)
+            (w or writer(ix)).commit(merge=True)  # the last commit merges what is small
+        except BaseException:
+            if w is not None:
+                w.cancel()
+            raise
         ix.close()
         _fsync_dir(new)
         (new / READY).write_text("complete\n")
         _fsync_dir(new)
         _recover_locked(index_dir, new, old)  # the swap itself: old out, new in, old removed
     return total
-
-
-def _commit_docs(ix: Any, docs: list[dict[str, Any]]) -> int:
-    """One commit of new documents (a segment; Whoosh's MERGE_SMALL folds small ones)."""
-    w = writer(ix)
-    try:
-        for doc in docs:
-            w.add_document(**doc)
-    except BaseException:
-        w.cancel()
-        raise
-    w.commit()
-    return len(docs)
 
 
 def _fsync_dir(path: Path) -> None:

@@ -160,3 +160,20 @@ def _open_files(ix) -> list:  # type: ignore[no-untyped-def]
     with open_searcher(ix) as searcher:
         terms = [r._terms for r, _ in searcher.reader().leaf_readers()]
     return [f for t in terms for f in (t._dbfile, t._postfile)]
+
+
+def test_mapped_file_shortcuts_read_as_whoosh_buffer_file():
+    """seek/tell/read_int/read_pickle bypass the file object: same values, same positions."""
+    values = [(1, 2.5, "x"), list(range(40_000)), {"a": b"." * 10}, "tail."]
+    parts = [pickle.dumps(v, protocol=p) for v in values for p in (2, 4, 5)]
+    data = b"".join(len(p).to_bytes(4, "big", signed=True) + p for p in parts)
+    ours, theirs = MappedFile(memoryview(data)), structfile.BufferFile(memoryview(data))
+    for f in (ours, theirs):
+        f.seek(0)
+    for _ in parts:
+        assert ours.read_int() == theirs.read_int()
+        assert ours.read_pickle() == theirs.read_pickle()
+        assert ours.tell() == theirs.tell()
+    ours.seek(-4, 2)
+    theirs.seek(-4, 2)
+    assert ours.tell() == theirs.tell() == len(data) - 4
