@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterable
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -223,17 +223,27 @@ def _check_schema(ix: Any, index_dir: Path) -> None:
         )
 
 
-def create_index(index_dir: Path):  # type: ignore[no-untyped-def]
+def create_index(index_dir: Path, *, locked: bool = False):  # type: ignore[no-untyped-def]
+    """A new, empty index; or the one another process created meanwhile.
+
+    Two first ingests into one new archive both find no index: creation runs under the
+    swap lock and looks again, so the second opens what the first created instead of
+    failing on its table of contents ("File '_MAIN_0.toc' exists"). `locked`: the caller
+    holds the lock already (a rebuild creating its side folder).
+    """
     from whoosh import index
 
     from .segment_files import read_segments_in_place
 
     read_segments_in_place()
     index_dir = Path(index_dir)
-    index_dir.mkdir(parents=True, exist_ok=True)
-    ix = index.create_in(str(index_dir), build_schema())
-    (index_dir / "SCHEMA_VERSION").write_text(SCHEMA_VERSION)
-    return ix
+    with nullcontext(True) if locked else swap_lock(index_dir, wait=True):
+        if exists(index_dir):
+            return open_index(index_dir)
+        index_dir.mkdir(parents=True, exist_ok=True)
+        ix = index.create_in(str(index_dir), build_schema())
+        (index_dir / "SCHEMA_VERSION").write_text(SCHEMA_VERSION)
+        return ix
 
 
 def open_or_create(index_dir: Path):  # type: ignore[no-untyped-def]
@@ -368,7 +378,7 @@ def build_fresh(index_dir: Path, rows: Iterable[dict[str, Any]]) -> int:
     with swap_lock(index_dir, wait=True):
         _recover_locked(index_dir, new, old)
         shutil.rmtree(new, ignore_errors=True)
-        ix = create_index(new)
+        ix = create_index(new, locked=True)
         total = 0
         seen: set[str] = set()
         w, span = None, 0
