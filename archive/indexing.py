@@ -153,15 +153,20 @@ def _article_ids(store: Any) -> set[int]:
     return {row[0] for row in _conn(store).execute("SELECT id FROM articles")}
 
 
+def _open_for_writing(store: Any, index_dir: Path) -> tuple[Any, int, int]:
+    """(index, watermark it holds, documents a rebuild indexed on the way): created when
+    there is none (holding nothing), rebuilt when an older version built it (derived data)."""
+    if not writer.exists(index_dir):
+        return writer.create_index(index_dir), 0, 0
+    try:
+        return writer.open_index(index_dir), watermark(store), 0
+    except IndexOutdated:
+        rebuilt = reindex(store, index_dir)
+        return writer.open_index(index_dir), watermark(store), rebuilt
+
+
 def catch_up(
-    store: Any,
-    index_dir: Path,
-    *,
-    batch: int = BATCH,
-    hold: int = 0,
-    merge: bool = True,
-    tidy: bool = True,
-    wait: float = writer.LOCK_WAIT_S,
+    store: Any, index_dir: Path, *, batch: int = BATCH, wait: float = writer.LOCK_WAIT_S
 ) -> int:
     """Index every article changed since the watermark; returns how many were (re)indexed.
 
@@ -169,39 +174,18 @@ def catch_up(
     exists but cannot be read (`newsarchive reindex` repairs it) and IndexBusy when another
     process keeps the write lock past `wait` seconds. Each Whoosh commit takes up to `batch`
     rows.
-
-    For the index follower of a running ingest: `hold` leaves up to that many pending changes
-    for a later, fuller commit; `merge=False` writes each commit as a new segment without
-    merging small ones (the last commit merges); `tidy=False` skips the check for deleted
-    articles (a count query; deletions do not happen during an ingest).
     """
-    index_dir = Path(index_dir)
-    mark = watermark(store)
-    top = head(store)
-    if hold and top - mark <= hold and writer.exists(index_dir):
-        return 0  # not enough for a full commit yet
-    if writer.exists(index_dir):
-        try:
-            ix = writer.open_index(index_dir)
-        except IndexOutdated:  # built by an older version: derived data, so rebuild it
-            return reindex(store, index_dir)
-    else:
-        ix = writer.create_index(index_dir)
-        mark = 0
+    top = head(store)  # what was committed when called: later rows are the next call's
+    ix, mark, done = _open_for_writing(store, Path(index_dir))
     try:
-        done = 0
-        while top - mark > hold:
-            rows = rows_after(store, mark, batch)
-            if not rows:
-                break
-            done += writer.write_batch(ix, rows, merge=merge, wait=wait)
+        while top > mark and (rows := rows_after(store, mark, batch)):
+            done += writer.write_batch(ix, rows, wait=wait)
             _crash_point("after_index_commit")
             mark = int(rows[-1]["seq"])
             set_meta(store, WATERMARK, str(mark))
         if mark != watermark(store):
             set_meta(store, WATERMARK, str(mark))
-        if tidy:
-            _drop_deleted(store, ix, wait)
+        _drop_deleted(store, ix, wait)
         return done
     finally:
         ix.close()
@@ -225,13 +209,13 @@ class IndexStream:
     One Whoosh writer stays open across the ingest's batches: each `pull` adds every row
     committed since the last one, and every `span` documents the writer commits (a new,
     unmerged segment) and the watermark moves. With `grow`, a span is also at least a
-    quarter of the documents already indexed (`writer.growing_span`, at most 20,000), so a long ingest
-    leaves a few dozen segments, not one per 2,000 articles: Whoosh merges segments no faster
+    quarter of the documents already indexed (`writer.growing_span`, at most 20,000), so a
+    long ingest leaves a few dozen segments, not one per 2,000 articles: Whoosh merges segments no faster
     than it indexes (32k articles merged in 100-180 s at 100k), so the merge the last commit
     would otherwise make is the costliest step. A row changed again while its first version
     waits in the open writer is held for the next commit. `finish` commits the rest and
-    merges small segments. A crash at any point loses only uncommitted work, which the next command's
-    catch-up redoes: the watermark moves only after a Whoosh commit.
+    merges small segments. A crash at any point loses only uncommitted work, which the next
+    command's catch-up redoes: the watermark moves only after a Whoosh commit.
     """
 
     def __init__(self, store: Any, index_dir: Path, span: int, *, grow: bool = False) -> None:
@@ -239,18 +223,8 @@ class IndexStream:
         self.index_dir = Path(index_dir)
         self.span = max(1, span)
         self.grow = grow
-        self.indexed = 0
         self.committed_spans = 0
-        if writer.exists(self.index_dir):
-            try:
-                self.ix = writer.open_index(self.index_dir)
-            except IndexOutdated:  # built by an older version: derived data, so rebuild it
-                self.indexed = reindex(store, self.index_dir)
-                self.ix = writer.open_index(self.index_dir)
-            self.added = watermark(store)
-        else:
-            self.ix = writer.create_index(self.index_dir)
-            self.added = 0
+        self.ix, self.added, self.indexed = _open_for_writing(store, self.index_dir)
         self._open: writer.OpenWriter | None = None
         self._held: list[dict[str, Any]] = []
         self._docs_at_start = writer.doc_count(self.ix)
@@ -318,29 +292,24 @@ class IndexStream:
 INDEX_SPAN = 2000  # rows per Whoosh commit during a long ingest (see IndexHook)
 
 
-def span_grows() -> bool:
-    """Whether the follower's span grows with the index: unless a span is set explicitly."""
-    return not os.environ.get("NEWSARCHIVE_INDEX_SPAN", "").strip()
-
-
-def index_span() -> int:
-    """Rows per Whoosh commit during an ingest: env `NEWSARCHIVE_INDEX_SPAN` (fixed), else
-    INDEX_SPAN, growing with the index (`IndexStream`).
+def index_span() -> tuple[int, bool]:
+    """(rows per Whoosh commit during an ingest, whether the span grows with the index):
+    env `NEWSARCHIVE_INDEX_SPAN`, fixed, else INDEX_SPAN, growing (`IndexStream`).
 
     Tests set a small span to see the follower commit mid-ingest; a larger one means fewer
     segments, with the postings pool spilling sorted runs to disk past `writer.LIMIT_MB`.
     """
     value = os.environ.get("NEWSARCHIVE_INDEX_SPAN", "").strip()
     if not value:
-        return INDEX_SPAN
+        return INDEX_SPAN, True
     if not value.isdigit() or int(value) < 1:
         print(
             f"Warning: NEWSARCHIVE_INDEX_SPAN={value!r} is not a positive whole number; "
             f"using {INDEX_SPAN}.",
             file=sys.stderr,
         )
-        return INDEX_SPAN
-    return int(value)
+        return INDEX_SPAN, False
+    return int(value), False
 
 
 class IndexHook:

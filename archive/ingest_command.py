@@ -70,7 +70,7 @@ def run_ingest(
 ) -> int:
     from .cli import archive_dir, fail, print_json
     from .index_follower import IndexFollower
-    from .indexing import index_dir_for, index_span, span_grows
+    from .indexing import index_dir_for, index_span
 
     try:
         store = Store.open(archive_dir(ctx), create=True)
@@ -84,9 +84,7 @@ def run_ingest(
     # Whoosh runs in its own process, beside this one: it indexes each span of committed
     # rows in one commit while extraction, SQLite and dedup go on here. Started before any
     # thread (progress bar) or worker pool exists, so the fork copies nothing in flight.
-    follower = IndexFollower(
-        archive_dir(ctx), index_dir_for(archive_dir(ctx)), index_span(), span_grows()
-    )
+    follower = IndexFollower(archive_dir(ctx), index_dir_for(archive_dir(ctx)), *index_span())
     follower.start()
     show_progress = sys.stderr.isatty()
     total_inputs = sum(1 for _ in expand_inputs(paths)) if show_progress else None

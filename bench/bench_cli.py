@@ -5,8 +5,9 @@
 Wall time on a shared 2-core machine moves with the load, so each run also reports the
 process's own CPU time (user + sys, from `os.wait4`) and the 1-minute load average beside
 it. Bytecode is written as on a user's machine (PYTHONDONTWRITEBYTECODE is dropped from the
-runs' environment, so the warm-up runs leave `.pyc` files behind). With `--python-path DIR` a variant (say, another typer unpacked in DIR) runs interleaved
-with the installed code, so both see the same load. Target: `search ... --json` <= 300 ms
+runs' environment, so the warm-up runs leave `.pyc` files behind). With `--python-path DIR`
+a variant (say, another typer unpacked in DIR) runs interleaved with the installed code, so
+both see the same load. Target: `search ... --json` <= 300 ms
 wall at 100k articles.
 """
 

@@ -106,7 +106,8 @@ def open_searcher(ix: Any):  # type: ignore[no-untyped-def]
     """A searcher kept open per thread and per index folder, reopened when the index changed.
 
     Opening a searcher reads every segment's header (50 ms at 100k articles in 31 segments,
-    files read in place: `segment_files.py`), more than a search itself; Whoosh searchers are not thread-safe, so each thread keeps its own.
+    files read in place: `segment_files.py`), more than a search itself; Whoosh searchers
+    are not thread-safe, so each thread keeps its own.
     """
     cache: dict[str, tuple[Any, tuple]] = _LOCAL.__dict__.setdefault("searchers", {})
     folder = str(getattr(ix.storage, "folder", id(ix)))

@@ -246,13 +246,6 @@ def create_index(index_dir: Path, *, locked: bool = False):  # type: ignore[no-u
         return ix
 
 
-def open_or_create(index_dir: Path):  # type: ignore[no-untyped-def]
-    try:
-        return open_index(index_dir)
-    except IndexMissing:
-        return create_index(index_dir)
-
-
 def writer(ix: Any, wait: float = LOCK_WAIT_S):  # type: ignore[no-untyped-def]
     """A single-process writer; waits for the lock instead of failing at once."""
     from whoosh.index import LockError
