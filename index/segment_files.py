@@ -12,7 +12,6 @@ in order from each part, so a copy made on first use would still copy everything
 
 from __future__ import annotations
 
-import pickle
 from typing import Any
 
 from whoosh.filedb import compound
@@ -20,7 +19,6 @@ from whoosh.filedb.structfile import BufferFile
 from whoosh.system import _INT_SIZE, unpack_int
 
 PEEK_BYTES = 512
-FRAMED = (0x80, 0x95)  # PROTO n, FRAME <8-byte length>: a pickle of protocol 4 or later
 
 
 class MapReader:
@@ -111,25 +109,6 @@ class MappedFile(BufferFile):
         pos = reader._pos
         reader._pos = pos + _INT_SIZE
         return unpack_int(self._buf[pos : pos + _INT_SIZE])[0]
-
-    def read_pickle(self) -> Any:
-        """`pickle.load` at the current position; a pickle in one frame (Whoosh's block
-        headers) is unpickled straight from the map, 4x faster than through the file."""
-        reader, buf = self.file, self._buf
-        pos = reader.tell()
-        head = bytes(buf[pos : pos + 11])
-        if len(head) == 11 and (head[0], head[2]) == FRAMED:
-            end = pos + 11 + int.from_bytes(head[3:], "little")
-            frame = buf[pos:end]
-            if frame[-1:] == b".":  # the frame ends with STOP: the whole pickle is in it
-                try:
-                    value = pickle.loads(frame)
-                except Exception:  # a data byte that looked like STOP: read it the long way
-                    pass
-                else:
-                    reader.seek(end)
-                    return value
-        return pickle.load(reader)
 
 
 def read_segments_in_place() -> None:

@@ -163,7 +163,8 @@ def _open_files(ix) -> list:  # type: ignore[no-untyped-def]
 
 
 def test_mapped_file_shortcuts_read_as_whoosh_buffer_file():
-    """seek/tell/read_int/read_pickle bypass the file object: same values, same positions."""
+    """seek/tell/read_int bypass the file object, read_pickle goes through MapReader: same
+    values, same positions as Whoosh's BufferFile."""
     values = [(1, 2.5, "x"), list(range(40_000)), {"a": b"." * 10}, "tail."]
     parts = [pickle.dumps(v, protocol=p) for v in values for p in (2, 4, 5)]
     data = b"".join(len(p).to_bytes(4, "big", signed=True) + p for p in parts)
