@@ -53,11 +53,20 @@ class IndexFollower:
     printed on stderr) when the index could not take the committed articles.
     """
 
-    def __init__(self, archive_dir: Path, index_dir: Path, span: int, grow: bool = False) -> None:
+    def __init__(
+        self,
+        archive_dir: Path,
+        index_dir: Path,
+        span: int,
+        grow: bool = False,
+        *,
+        part: bool = False,
+    ) -> None:
         self.archive_dir = Path(archive_dir)
         self.index_dir = Path(index_dir)
         self.span = max(1, span)
         self.grow = grow
+        self.part = part  # a second writer process (index/part_writer.py) shares the indexing
         self.error: str | None = None
         self.indexed = 0
         self._proc: subprocess.Popen[bytes] | None = None
@@ -76,6 +85,7 @@ class IndexFollower:
             "--span",
             str(self.span),
             *(["--grow"] if self.grow else []),
+            *(["--part"] if self.part else []),
         ]
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         os.set_blocking(self._proc.stdin.fileno(), False)  # type: ignore[union-attr]
@@ -167,14 +177,25 @@ def _wait_for_wake(fd: int) -> bool:
     return not data or FINISH in data  # EOF: the parent is gone or has closed the pipe
 
 
-def follow(archive_dir: Path, index_dir: Path, span: int, fd: int, grow: bool = False) -> int:
+def follow(
+    archive_dir: Path, index_dir: Path, span: int, fd: int, grow: bool = False, part: bool = False
+) -> int:
     """Index rows as they are committed (`IndexStream`), the rest when the parent is done."""
+    from index.part_writer import PartWriter
+
     from .indexing import ArchiveDB, IndexStream
 
-    db = ArchiveDB.open(archive_dir)
+    # forked before the archive and the index are opened: the part writer inherits neither
+    second = PartWriter(index_dir) if part else None
+    try:
+        db = ArchiveDB.open(archive_dir)
+    except BaseException:
+        if second is not None:
+            second.close()
+        raise
     stream = None
     try:
-        stream = IndexStream(db, index_dir, span, grow=grow)
+        stream = IndexStream(db, index_dir, span, grow=grow, part=second)
         while not _stopping:
             finished = _wait_for_wake(fd)
             if _stopping:
@@ -186,6 +207,8 @@ def follow(archive_dir: Path, index_dir: Path, span: int, fd: int, grow: bool = 
     finally:
         if stream is not None:
             stream.stop()
+        elif second is not None:
+            second.close()
         db.close()
 
 
@@ -196,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--span", type=int, required=True)
     parser.add_argument("--grow", action="store_true", help="span grows with the index")
+    parser.add_argument("--part", action="store_true", help="a second writer process helps")
     args = parser.parse_args(argv)
     _die_with_parent(args.parent)
     from . import indexing
@@ -206,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     outcome: dict[str, Any] = {"indexed": 0, "error": None}
     try:
         outcome["indexed"] = follow(
-            args.archive, args.index, args.span, sys.stdin.fileno(), grow=args.grow
+            args.archive, args.index, args.span, sys.stdin.fileno(), grow=args.grow, part=args.part
         )
     except IndexBusy:
         pass  # another process holds the index and indexes what is committed, ours included

@@ -84,7 +84,13 @@ def run_ingest(
     # Whoosh runs in its own process, beside this one: it indexes each span of committed
     # rows in one commit while extraction, SQLite and dedup go on here. Started before any
     # thread (progress bar) or worker pool exists, so the fork copies nothing in flight.
-    follower = IndexFollower(archive_dir(ctx), index_dir_for(archive_dir(ctx)), *index_span())
+    from .parallel import default_jobs
+
+    # With more than one process allowed, a second Whoosh writer shares the indexing.
+    part = (jobs or default_jobs()) > 1
+    follower = IndexFollower(
+        archive_dir(ctx), index_dir_for(archive_dir(ctx)), *index_span(), part=part
+    )
     follower.start()
     show_progress = sys.stderr.isatty()
     total_inputs = sum(1 for _ in expand_inputs(paths)) if show_progress else None
@@ -137,8 +143,6 @@ def run_ingest(
                 container = container.rsplit(":", 1)[0]
             seen_inputs.add(container)
             progress.update(task, completed=len(seen_inputs), pages=pages)
-
-    from .parallel import default_jobs
 
     options = IngestOptions(fmt=fmt, site=site, batch_size=batch_size, jobs=jobs or default_jobs())
     status = "done"

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
 from .errors import IndexBusy, IndexCorrupt, IndexMissing, IndexOutdated
+from .part_writer import remove_stale_parts
 from .schema import SCHEMA_VERSION, build_schema, document
 
 READY = "READY"
@@ -325,6 +326,7 @@ class OpenWriter:
         # read under the lock: another process may have committed since we last looked
         self.fresh_above = highest_id(self._writer)
         self.ids: set[int] = set()
+        remove_stale_parts(Path(ix.storage.folder))
 
     def holds(self, article_id: int) -> bool:
         return article_id in self.ids
@@ -339,9 +341,31 @@ class OpenWriter:
             self._writer.update_document(**document(row))
         self.ids.add(article_id)
 
-    def commit(self, *, merge: bool) -> int:
-        """Commit what was added (a new segment; `merge` folds small ones); returns how many."""
-        self._writer.commit(merge=merge)
+    def commit(self, *, merge: bool, parts: Callable[[], list[Any]] | None = None) -> int:
+        """Commit what was added (a new segment; `merge` folds small ones); returns how many.
+
+        `parts` gives segments written beside this writer (`index.part_writer`), already moved
+        into the index folder; it is called after this writer's own segment is written, so
+        both are written at the same time, and all are listed in one TOC. If it fails, nothing
+        is committed and the lock is released (the files left are removed by the next commit).
+        """
+        if parts is None:
+            self._writer.commit(merge=merge)
+            return len(self.ids)
+        w = self._writer  # SegmentWriter.commit, with the parts listed before the TOC is written
+        w._check_state()
+        final = w._merge_segments(None, None, merge)
+        if w._added:
+            final.append(w._finalize_segment())
+        else:
+            w._close_segment()
+        try:
+            final.extend(parts())
+        except BaseException:
+            w._finish()
+            raise
+        w._commit_toc(final)
+        w._finish()
         return len(self.ids)
 
     def cancel(self) -> None:

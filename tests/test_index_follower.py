@@ -160,10 +160,11 @@ def test_kill_9_of_the_ingester_while_the_follower_writes_leaves_no_lock(tmp_pat
     load_generator().write_corpus(source, 1500, "jsonl", seed=5)
     archive = tmp_path / "a"
     index_dir = (archive / "index").resolve()
-    cmd = [CLI, "--archive", str(archive), "ingest", str(source), "--format", "jsonl"]
+    # --jobs 2: extraction workers, and the follower's part writer (a second Whoosh writer)
+    cmd = [CLI, "--archive", str(archive), "ingest", str(source), "--format", "jsonl", "-j", "2"]
     env = {**os.environ, "NEWSARCHIVE_INDEX_SPAN": "40"}
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    follower = None
+    follower, parts = None, set()
     deadline = time.monotonic() + 120
     try:
         while time.monotonic() < deadline and proc.poll() is None:
@@ -171,20 +172,23 @@ def test_kill_9_of_the_ingester_while_the_follower_writes_leaves_no_lock(tmp_pat
                 # a span already committed, and the follower writing the next one
                 if holds_index_lock(pid, index_dir) and index_mark(archive) > 0:
                     follower = pid
-            if follower:
-                break
+                    parts = children(pid)
+            if follower and parts and list(index_dir.glob(".part-*")):
+                break  # ... and its part writer writing its share beside the index
             time.sleep(0.01)
         assert follower, "the follower was never seen writing the index"
+        assert parts, "the follower's part writer was never seen"
         proc.send_signal(signal.SIGKILL)  # while the follower holds Whoosh's lock
         proc.wait()
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    deadline = time.monotonic() + 10
-    while alive(follower) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not alive(follower), f"the follower {follower} outlived its killed parent"
+    for pid in (follower, *parts):
+        deadline = time.monotonic() + 10
+        while alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not alive(pid), f"process {pid} of the index outlived the killed ingest"
     from index import writer
 
     ix = writer.open_index(index_dir)
@@ -198,6 +202,7 @@ def test_kill_9_of_the_ingester_while_the_follower_writes_leaves_no_lock(tmp_pat
     report = verify(archive)
     assert report["ok"] is True, report
     assert report["articles"] == report["indexed"]
+    assert not list(index_dir.glob(".part-*"))  # the killed part writer's side folder is gone
 
 
 def _rows(ids: range, word: str = "harbour") -> list[dict]:
