@@ -24,7 +24,7 @@ from typing import Any
 
 from index import writer
 from index.errors import IndexBusy, IndexCorrupt, IndexError_, IndexMissing, IndexOutdated
-from index.part_writer import PartWriter, PartWriterFailed
+from index.part_writer import PART_CHUNK, PartWriter, PartWriterFailed
 
 from .readonly import connect_for_reading
 
@@ -362,8 +362,6 @@ class IndexStream:
         self._part_ids, self._part_rows, self._held = set(), [], []
         self.added = watermark(self.store)
 
-
-PART_CHUNK = 32  # new rows sent to the part writer at a time
 
 INDEX_SPAN = 2000  # rows per Whoosh commit during a long ingest (see IndexHook)
 

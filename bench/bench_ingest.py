@@ -267,9 +267,9 @@ def baseline_whoosh(rows_from: Path, work: Path) -> dict:
             return module.document({**row, "id": i + 1, "site": row["site_name"]})
         return whoosh_document(schema, i, row)
 
-    # The baseline gets the project's speed-ups (its schema's direct text indexing, and
-    # index/writer.py's length-column patches) but not its memory bound: Whoosh's default
-    # pool of 128 MB, so it spills less.
+    # The baseline gets the project's speed-ups (its schema's direct text indexing, its codec
+    # settings, and index/writer.py's length-column patches) but not its memory bound:
+    # Whoosh's default pool of 128 MB, so it spills less.
     with contextlib.suppress(ImportError):
         from index.writer import _cache_missing_length_columns
 
@@ -279,7 +279,12 @@ def baseline_whoosh(rows_from: Path, work: Path) -> dict:
 
         _cache_length_tables()
     ix = windex.create_in(folder, schema)
-    writer = ix.writer(procs=1, limitmb=128)
+    codec = None
+    with contextlib.suppress(ImportError):  # the project's block length, should it set one
+        from index.writer import codec as project_codec
+
+        codec = project_codec()
+    writer = ix.writer(procs=1, limitmb=128, codec=codec)
     for i, row in enumerate(rows):
         writer.add_document(**to_document(i, row))
     before_commit = time.perf_counter()

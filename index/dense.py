@@ -289,24 +289,48 @@ def _phrase_starts(
     reader: Any, fieldname: str, words: list[str], order: list[int]
 ) -> tuple[Any, dict[int, postings.PositionPostings]]:
     """The documents of one segment (numpy, ascending) where word k sits at start + k for
-    some start, every k, and each word's postings as read (a superset of those documents)."""
+    some start, every k, and each word's postings with positions (a superset of those
+    documents).
+
+    Words are read rarest first, each only in the blocks that can hold a document still
+    possible. The rarest word's positions wait until the next word's ids are known: only
+    the documents holding both are decoded (decoding was most of a two-word phrase's cost).
+    Each later word drops the starts it does not continue."""
     import numpy as np
 
-    starts = None
+    none = np.zeros(0, np.int64), {}
+    first: postings.BlockPostings | None = None
     docs = None
+    starts = None
     read: dict[int, postings.PositionPostings] = {}
-    for k in order:
-        got = postings.leaf_position_postings(reader, fieldname, words[k], docs)
-        read[k] = got
-        if not len(got.ids):
-            return np.zeros(0, np.int64), {}
+
+    def continued(k: int, got: postings.PositionPostings) -> Any:
         flat = got.positions
         keys = (np.repeat(got.ids, got.counts) << _DOC_SHIFT) | (flat - k)
         keys = keys[flat >= k]  # a word at position p < k starts no phrase
-        starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
+        return keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
+
+    for k in order:
+        block = postings.leaf_block_postings(reader, fieldname, words[k], docs)
+        if not len(block.ids):
+            return none
+        if first is None:
+            first, docs = block, block.ids
+            continue
+        docs = np.intersect1d(docs, block.ids, assume_unique=True)
+        if not len(docs):
+            return none
+        if starts is None:  # the rarest word, decoded for the documents of both
+            read[order[0]] = first.keep(docs).with_positions()
+            starts = continued(order[0], read[order[0]])
+        read[k] = block.keep(docs).with_positions()
+        starts = continued(k, read[k])
         if not len(starts):
-            return np.zeros(0, np.int64), {}
+            return none
         docs = np.unique(starts >> _DOC_SHIFT)
+    if starts is None:  # one word only (the caller scores those as terms)
+        read[order[0]] = first.with_positions()  # type: ignore[union-attr]
+        return read[order[0]].ids, read
     return docs, read
 
 

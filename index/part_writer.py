@@ -38,6 +38,17 @@ PART_PREFIX = ".part-"
 PIPE_BYTES = 1 << 20  # Linux's default most for an unprivileged process
 
 
+PART_CHUNK = 32  # rows sent to the part writer at a time
+
+
+def several_cores() -> bool:
+    """Whether a second writer process has a core to run on."""
+    try:
+        return len(os.sched_getaffinity(0)) > 1
+    except AttributeError:  # not Linux
+        return (os.cpu_count() or 1) > 1
+
+
 class PartWriterFailed(IndexError_):
     """The part writer died or could not write its segment; its rows must be indexed again."""
 
@@ -150,7 +161,7 @@ def _child_main(rows: Connection, replies: Connection, parent: int, index_dir: P
     """Serve the follower until told to quit or the pipe closes; never returns."""
     code = 0
     try:
-        _become_quiet_child(parent)
+        _become_quiet_child(parent, keep={rows.fileno(), replies.fileno()})
         _serve(rows, replies, index_dir)
     except BaseException:  # a child must never return into the parent's code
         code = 1
@@ -158,8 +169,9 @@ def _child_main(rows: Connection, replies: Connection, parent: int, index_dir: P
         os._exit(code)
 
 
-def _become_quiet_child(parent: int) -> None:
-    """Die with the parent; let the parent's pipes go; Ctrl-C and SIGTERM are the parent's."""
+def _become_quiet_child(parent: int, keep: set[int]) -> None:
+    """Die with the parent; hold none of its files (locks, pipes, the database) but `keep`;
+    Ctrl-C and SIGTERM are the parent's."""
     if sys.platform.startswith("linux"):
         import ctypes
 
@@ -173,6 +185,13 @@ def _become_quiet_child(parent: int) -> None:
     for fd in (0, 1):  # the ingest waits for EOF on the follower's stdout: do not hold it
         os.dup2(devnull, fd)
     os.close(devnull)
+    # an flock (Whoosh's, the swap lock) lives while any copy of its descriptor is open
+    with contextlib.suppress(OSError):
+        for name in os.listdir("/proc/self/fd"):
+            fd = int(name)
+            if fd > 2 and fd not in keep:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
 
 
 def _serve(rows: Connection, replies: Connection, index_dir: Path) -> None:
@@ -214,7 +233,7 @@ def _serve(rows: Connection, replies: Connection, index_dir: Path) -> None:
                         shutil.rmtree(folder, ignore_errors=True)
                         folder.mkdir(parents=True)
                         side = windex.create_in(str(folder), build_schema())
-                        side_writer = side.writer(procs=1, limitmb=index_writer.LIMIT_MB)
+                        side_writer = index_writer.writer(side, wait=0)
                     add = side_writer.add_document
                     for row in message[1]:
                         add(**document(row))

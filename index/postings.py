@@ -123,11 +123,49 @@ def leaf_position_postings(
     reader: Any, fieldname: str, text: str, docs: Any = None
 ) -> PositionPostings:
     """The term's postings in one segment with their positions, restricted to `docs` (a
+    sorted numpy array of segment-local numbers) when given."""
+    return leaf_block_postings(reader, fieldname, text, docs).with_positions()
+
+
+@dataclass(slots=True)
+class BlockPostings:
+    """A term's postings in one segment before their positions are decoded: `ids`
+    (ascending) and `weights` as numpy arrays, each posting's value as stored.
+
+    A phrase first narrows the documents on ids alone (`keep`), then decodes the positions
+    of the postings left (`with_positions`): decoding was most of a phrase's cost, and most
+    postings of its commoner words are in documents without the other words."""
+
+    ids: Any
+    weights: Any
+    values: list[Any]
+    decoded: bool = False  # values are position deltas already (the generic path)
+
+    def keep(self, docs: Any) -> BlockPostings:
+        """Only the postings of `docs` (a sorted numpy array)."""
+        import numpy as np
+
+        if len(docs) == len(self.ids):
+            return self
+        kept = np.flatnonzero(np.isin(self.ids, docs, assume_unique=True))
+        values = self.values
+        return BlockPostings(
+            self.ids[kept], self.weights[kept], [values[i] for i in kept.tolist()], self.decoded
+        )
+
+    def with_positions(self) -> PositionPostings:
+        if self.decoded:
+            return _with_positions(self.ids, self.weights, self.values)
+        return _with_positions(self.ids, self.weights, _decode_positions(self.values))
+
+
+def leaf_block_postings(reader: Any, fieldname: str, text: str, docs: Any = None) -> BlockPostings:
+    """The term's postings in one segment, positions undecoded, restricted to `docs` (a
     sorted numpy array of segment-local numbers) when given.
 
     Only blocks whose id range holds one of `docs` are read; each is decompressed and
-    unpickled as a whole (C calls), the per-posting work is numpy, and the positions of the
-    kept postings are unpickled in one call (`_decode_positions`).
+    unpickled as a whole (C calls) and the per-posting work is numpy; the positions are
+    unpickled later in one call for all the postings kept (`_decode_positions`).
     """
     import numpy as np
     from whoosh.reading import TermNotFound
@@ -135,10 +173,9 @@ def leaf_position_postings(
     try:
         matcher = reader.postings(fieldname, text)
     except TermNotFound:
-        empty = np.zeros(0, np.int64)
-        return PositionPostings(empty, np.zeros(0), empty, empty)
+        return BlockPostings(np.zeros(0, np.int64), np.zeros(0), [])
     if not _is_block_matcher(matcher):
-        return _position_postings_generic(matcher, docs)
+        return _block_postings_generic(matcher, docs)
     postfile = matcher._postfile
     deltas: list[int] = []
     sizes: list[int] = []
@@ -169,13 +206,8 @@ def leaf_position_postings(
         if docs is not None and lo == len(docs):
             break
     ids = _segmented_cumsum(np.array(deltas, dtype=np.int64), sizes)
-    weight_array = np.array(weights, dtype=np.float64)
-    if docs is not None:
-        keep = np.flatnonzero(np.isin(ids, docs, assume_unique=True))
-        ids, weight_array = ids[keep], weight_array[keep]
-        values = [values[i] for i in keep.tolist()]
-    values = [v.start.encode("latin-1") if type(v) is slice else v for v in values]
-    return _with_positions(ids, weight_array, _decode_positions(values))
+    found = BlockPostings(ids, np.array(weights, dtype=np.float64), values)
+    return found if docs is None else found.keep(docs)
 
 
 def _with_positions(ids: Any, weights: Any, deltas: list[list[int]]) -> PositionPostings:
@@ -222,7 +254,7 @@ def _segmented_cumsum(flat: Any, sizes: list[int]):  # type: ignore[no-untyped-d
     return total - np.repeat(before, sizes)
 
 
-def _position_postings_generic(matcher: Any, docs: Any) -> PositionPostings:
+def _block_postings_generic(matcher: Any, docs: Any) -> BlockPostings:
     import numpy as np
 
     wanted = None if docs is None else set(docs.tolist())
@@ -236,22 +268,39 @@ def _position_postings_generic(matcher: Any, docs: Any) -> PositionPostings:
             positions = matcher.value_as("positions")
             deltas.append([b - a for a, b in zip([0, *positions], positions, strict=False)])
         matcher.next()
-    return _with_positions(np.array(ids, dtype=np.int64), np.array(weights), deltas)
+    return BlockPostings(np.array(ids, dtype=np.int64), np.array(weights), deltas, decoded=True)
 
 
-def _decode_positions(values: list[bytes]) -> list[list[int]]:
+def _decode_positions(values: list[Any]) -> list[list[int]]:
     """Position deltas of many postings: each value is a 4-byte count and a pickled list,
     so the lists are joined into one pickled list of lists and read at once.
 
     Whoosh's Positions format writes every value as `pack_uint(n) + dumps(deltas, 2)`; the
     first and last values are checked for that shape, and a joined pickle that does not
-    give one list per value (some value was shaped otherwise) is read one value at a time."""
-    if values and all(v[4:6] == b"\x80\x02" and v[-1:] == b"." for v in (values[0], values[-1])):
-        joined = b"".join([v[6:-1] for v in values])
-        try:
-            found = loads(b"\x80\x02(" + joined + b"l.")
-            if len(found) == len(values):
+    give one list per value (some value was shaped otherwise) is read one value at a time.
+    Values `_load_block` left as text (`slice(text, "latin1")`) are joined as text and
+    encoded once."""
+    if values and all(type(v) is slice for v in values):
+        texts = [v.start for v in values]
+        if all(t[4:6] == "\x80\x02" and t[-1:] == "." for t in (texts[0], texts[-1])):
+            joined = "".join([t[6:-1] for t in texts]).encode("latin-1")
+            found = _joined_lists(joined, len(values))
+            if found is not None:
                 return found
-        except Exception:  # any surprise: one at a time below
-            pass
+        values = [t.encode("latin-1") for t in texts]
+    else:
+        values = [v.start.encode("latin-1") if type(v) is slice else v for v in values]
+    if values and all(v[4:6] == b"\x80\x02" and v[-1:] == b"." for v in (values[0], values[-1])):
+        found = _joined_lists(b"".join([v[6:-1] for v in values]), len(values))
+        if found is not None:
+            return found
     return [loads(v[4:] if v.endswith(b".") else v[4:] + b".") for v in values]
+
+
+def _joined_lists(joined: bytes, count: int) -> list[list[int]] | None:
+    """The pickled lists `joined` (each without its protocol header and stop) as one list."""
+    try:
+        found = loads(b"\x80\x02(" + joined + b"l.")
+    except Exception:  # any surprise: the caller reads one value at a time
+        return None
+    return found if len(found) == count else None

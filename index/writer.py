@@ -11,6 +11,7 @@ build is thrown away, a finished one is moved in, and the old index is removed o
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Callable, Iterable
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import IndexBusy, IndexCorrupt, IndexMissing, IndexOutdated
-from .part_writer import remove_stale_parts
+from .part_writer import PART_CHUNK, PartWriter, remove_stale_parts, several_cores
 from .schema import SCHEMA_VERSION, build_schema, document
 
 READY = "READY"
@@ -35,6 +36,12 @@ LOCK_WAIT_S = 30.0
 # 100k rebuild in MERGE_SMALL merges (121 docs/s); growing spans leave about 15 segments and
 # nothing big to merge. A span of 10,000 costs no more per document than 2,000 (the pool
 # spills sorted runs past LIMIT_MB; `bench/bench_span.py`).
+# Postings per block of a term's posting list (Whoosh's default is 128). A query reads whole
+# blocks, paying a decompress, an unpickle and a header per block: with 1,024 the same
+# postings come in an eighth of the blocks, and phrases and terms read about 10% faster
+# (20k articles, same queries; the index is 4% smaller; building costs the same). Segments
+# written with 128 stay readable: the block length is in each block's header.
+POSTINGS_PER_BLOCK = 1024
 REBUILD_CHUNK = 1000
 SPAN_GROWTH = 4
 MAX_SPAN = 20_000
@@ -247,6 +254,13 @@ def create_index(index_dir: Path, *, locked: bool = False):  # type: ignore[no-u
         return ix
 
 
+def codec():  # type: ignore[no-untyped-def]
+    """Whoosh's codec with our block length (POSTINGS_PER_BLOCK)."""
+    from whoosh.codec.whoosh3 import W3Codec
+
+    return W3Codec(blocklimit=POSTINGS_PER_BLOCK)
+
+
 def writer(ix: Any, wait: float = LOCK_WAIT_S):  # type: ignore[no-untyped-def]
     """A single-process writer; waits for the lock instead of failing at once."""
     from whoosh.index import LockError
@@ -254,7 +268,14 @@ def writer(ix: Any, wait: float = LOCK_WAIT_S):  # type: ignore[no-untyped-def]
     _cache_missing_length_columns()
     _cache_length_tables()
     try:
-        return ix.writer(procs=1, limitmb=LIMIT_MB, multisegment=False, timeout=wait, delay=0.05)
+        return ix.writer(
+            procs=1,
+            limitmb=LIMIT_MB,
+            multisegment=False,
+            timeout=wait,
+            delay=0.05,
+            codec=codec(),
+        )
     except LockError as exc:
         raise IndexBusy(
             f"The search index is being written by another process (waited {wait:.0f} s); "
@@ -372,6 +393,18 @@ class OpenWriter:
         self._writer.cancel()
 
 
+def _commit_with(
+    opened: OpenWriter, part: PartWriter | None, chunk: list[dict[str, Any]], *, merge: bool
+) -> None:
+    """Commit `opened` and, with a part writer, the segment of the rows it was sent."""
+    if part is None:
+        opened.commit(merge=merge)
+        return
+    part.add(chunk)
+    part.request()
+    opened.commit(merge=merge, parts=part.collect)
+
+
 def merge_small(index_dir: Path) -> None:
     """A commit of nothing that merges small segments (Whoosh's default policy, MERGE_SMALL).
 
@@ -384,11 +417,15 @@ def merge_small(index_dir: Path) -> None:
         ix.close()
 
 
-def build_fresh(index_dir: Path, rows: Iterable[dict[str, Any]]) -> int:
+def build_fresh(
+    index_dir: Path, rows: Iterable[dict[str, Any]], *, parallel: bool | None = None
+) -> int:
     """Build a complete new index beside `index_dir` and swap it in; returns documents indexed.
 
     `rows` must give each id once (read them in id order). The old index stays usable until
     the final rename; a kill at any point leaves the old or the new index (see `recover`).
+    With more than one core (or `parallel`), a part writer process (`index.part_writer`)
+    indexes every other document into a segment of its own, listed in the same commits.
     """
     index_dir = Path(index_dir)
     new, old = _side(index_dir, ".new"), _side(index_dir, ".old")
@@ -396,28 +433,47 @@ def build_fresh(index_dir: Path, rows: Iterable[dict[str, Any]]) -> int:
         _recover_locked(index_dir, new, old)
         shutil.rmtree(new, ignore_errors=True)
         ix = create_index(new, locked=True)
+        part = PartWriter(new) if (several_cores() if parallel is None else parallel) else None
         total = 0
         seen: set[str] = set()
-        w, span = None, 0
+        opened: OpenWriter | None = None
+        span, mine, theirs, chunk = 0, 0, 0, []
         try:
             for row in rows:
                 doc = document(row)
                 if doc["id"] in seen:
                     continue
                 seen.add(doc["id"])
-                if w is None:
-                    w, span = writer(ix), growing_span(total, REBUILD_CHUNK)
-                w.add_document(**doc)
+                if opened is None:
+                    opened, span = OpenWriter(ix), growing_span(total, REBUILD_CHUNK)
+                    span *= 2 if part else 1
+                if part is not None and theirs <= mine:
+                    chunk.append(row)
+                    theirs += 1
+                    if len(chunk) >= PART_CHUNK:
+                        part.add(chunk)
+                        chunk = []
+                else:
+                    opened._writer.add_document(**doc)
+                    mine += 1
                 total += 1
                 span -= 1
                 if span == 0:
-                    opened, w = w, None
-                    opened.commit(merge=False)
-            (w or writer(ix)).commit(merge=True)  # the last commit merges what is small
+                    _commit_with(opened, part, chunk, merge=False)
+                    opened, mine, theirs, chunk = None, 0, 0, []
+            _commit_with(opened or OpenWriter(ix), part, chunk, merge=True)  # merges what is small
+            opened = None
         except BaseException:
-            if w is not None:
-                w.cancel()
+            if opened is not None:
+                with contextlib.suppress(Exception):
+                    opened.cancel()
+            if part is not None:
+                part.close()
+            ix.close()
+            shutil.rmtree(new, ignore_errors=True)
             raise
+        if part is not None:
+            part.close()
         ix.close()
         _fsync_dir(new)
         (new / READY).write_text("complete\n")

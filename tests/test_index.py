@@ -426,3 +426,21 @@ def test_missing_length_column_patch_still_applies(tmp_path):
     writer.write_batch(ix, [{"id": 1, "title": "a", "body": "patched build", "site": "S"}])
     assert getattr(whoosh3.W3PerDocReader, "_newsarchive_cached", False)
     assert isearch(ix, "patched").ids == [1]
+
+
+def test_posting_lists_are_written_in_blocks_of_1024(tmp_path: Path) -> None:
+    """Whoosh's default is 128 postings a block; ours (writer.POSTINGS_PER_BLOCK) reads in an
+    eighth of the blocks. The first block of a term in 1,500 documents holds 1,024."""
+    from index import writer
+
+    ix = writer.create_index(tmp_path / "index")
+    rows = [
+        {"id": i, "title": f"Story {i}", "body": "harbour news", "seq": i} for i in range(1, 1501)
+    ]
+    writer.write_batch(ix, rows)
+    ix = writer.open_index(tmp_path / "index")
+    with ix.reader() as reader:
+        (leaf, _offset), *_ = reader.leaf_readers()
+        matcher = leaf.postings("body", "harbour")
+        assert matcher._blocklength == writer.POSTINGS_PER_BLOCK == 1024
+    ix.close()
