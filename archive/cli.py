@@ -110,7 +110,10 @@ def ingest(
     jobs: Annotated[
         int | None,
         typer.Option(
-            "--jobs", "-j", min=1, help="Extraction processes (default: the number of cores)."
+            "--jobs",
+            "-j",
+            min=1,
+            help="Extraction processes; above 1, a second index writer too (default: the number of cores).",
         ),
     ] = None,
 ) -> None:
