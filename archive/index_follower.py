@@ -181,12 +181,12 @@ def follow(
     archive_dir: Path, index_dir: Path, span: int, fd: int, grow: bool = False, part: bool = False
 ) -> int:
     """Index rows as they are committed (`IndexStream`), the rest when the parent is done."""
-    from index.part_writer import PartWriter
+    from index.part_writer import PartWriter, can_fork
 
     from .indexing import ArchiveDB, IndexStream
 
     # forked before the archive and the index are opened: the part writer inherits neither
-    second = PartWriter(index_dir) if part else None
+    second = PartWriter(index_dir) if part and can_fork() else None
     try:
         db = ArchiveDB.open(archive_dir)
     except BaseException:

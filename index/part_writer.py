@@ -41,8 +41,15 @@ PIPE_BYTES = 1 << 20  # Linux's default most for an unprivileged process
 PART_CHUNK = 32  # rows sent to the part writer at a time
 
 
+def can_fork() -> bool:
+    """Whether this platform can start a part writer (it is forked)."""
+    return hasattr(os, "fork")
+
+
 def several_cores() -> bool:
-    """Whether a second writer process has a core to run on."""
+    """Whether a part writer can start and has a core of its own to run on."""
+    if not can_fork():
+        return False
     try:
         return len(os.sched_getaffinity(0)) > 1
     except AttributeError:  # not Linux

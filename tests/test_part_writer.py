@@ -28,14 +28,14 @@ def stream_over(archive: Path, span: int, part: bool):  # type: ignore[no-untype
     return db, IndexStream(db, archive / "index", span, part=second)
 
 
-def hits(index_dir: Path) -> dict[str, list[tuple[int, float]]]:
+def hits(index_dir: Path, queries: list[str] = QUERIES) -> dict[str, list[tuple[int, float]]]:
     from index import writer
     from index.searcher import search
 
     ix = writer.open_index(index_dir)
     try:
         out = {}
-        for query in QUERIES:
+        for query in queries:
             result = search(ix, query, all_hits=True)
             out[query] = sorted(
                 (int(i), round(s or 0.0, 6)) for i, s in zip(result.ids, result.scores, strict=True)
@@ -136,3 +136,28 @@ def test_side_folders_of_a_killed_part_writer_go_with_the_next_writer(tmp_path: 
     (stale / "MAIN_abc.seg").write_bytes(b"half a segment")
     writer.OpenWriter(ix).cancel()
     assert not stale.exists()
+
+
+def test_a_rebuild_with_a_part_writer_equals_one_without(tmp_path: Path) -> None:
+    from index import writer
+
+    rows = [
+        {"id": i, "title": f"Story {i}", "body": f"The harbour report number {i} said.", "seq": i}
+        for i in range(1, 2600)
+    ]
+    segments = {}
+    for parallel in (False, True):
+        folder = tmp_path / f"index-{parallel}"
+        assert writer.build_fresh(folder, iter(rows), parallel=parallel) == len(rows)
+        ix = writer.open_index(folder)
+        segments[parallel] = len(list(ix._segments()))
+        assert writer.doc_count(ix) == len(rows)
+        ix.close()
+        assert not list(folder.glob(".part-*"))
+    assert segments[True] > segments[False]  # two writers: a segment each per commit
+    queries = ["harbour", '"report number"', "said", "number 2599"]
+    one = hits(tmp_path / "index-False", queries)
+    two = hits(tmp_path / "index-True", queries)
+    for query in queries:
+        assert [i for i, _ in one[query]] == [i for i, _ in two[query]], query
+        assert len(one[query]) == (1 if query == "number 2599" else len(rows))
