@@ -24,10 +24,12 @@ from .part_writer import PART_CHUNK, PartWriter, remove_stale_parts, several_cor
 from .schema import SCHEMA_VERSION, build_schema, document
 
 READY = "READY"
-# Postings pool before it spills sorted runs to disk. Whoosh counts far less than the Python
-# objects take: at 128 a 2,000-document commit peaked at 314 MB RSS, at 64 at 239 MB, at the
-# same speed (bench/README.md, "Memory").
-LIMIT_MB = 64
+# Postings pool before it spills sorted runs to disk, per writer process (an ingest has two:
+# the follower and its part writer). Whoosh counts far less than the Python objects take: at
+# 128 a 2,000-document commit peaked at 314 MB RSS, at 64 at 239 MB, at the same speed; with
+# two writers, 40 against 64 took the 10k JSONL ingest's tree from 394 to 346 MB PSS and was
+# no slower (259-261 against 249 docs/s; bench/README.md, "Memory").
+LIMIT_MB = 40
 LOCK_WAIT_S = 30.0
 # Writing many documents (a rebuild, a long ingest's follower) commits a span at a time, each
 # a new unmerged segment: the first spans REBUILD_CHUNK documents, later ones a SPAN_GROWTH-th
