@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from index.errors import IndexBusy, IndexError_
+from index.part_writer import die_with_parent
 
 WAKE_POLL_S = 1.0  # the follower also looks for new rows this often, should a wake-up be lost
 STOP_WAIT_S = 10.0  # how long an interrupted ingest lets the follower end its current commit
@@ -154,20 +155,6 @@ def _on_stop(_signum: int, _frame: Any) -> None:
     _stopping = True
 
 
-def _die_with_parent(parent: int) -> None:
-    """Ask the kernel to SIGKILL this process when its parent dies (Linux), then check the race.
-
-    (As in archive/parallel.py; not imported from there, which would load sqlite-utils.)
-    """
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
-
-
 def _wait_for_wake(fd: int) -> bool:
     """Wait for a wake-up (or the poll interval); True once the parent said it is done."""
     ready, _, _ = select.select([fd], [], [], WAKE_POLL_S)
@@ -221,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grow", action="store_true", help="span grows with the index")
     parser.add_argument("--part", action="store_true", help="a second writer process helps")
     args = parser.parse_args(argv)
-    _die_with_parent(args.parent)
+    die_with_parent(args.parent)
     from . import indexing
 
     indexing.CRASH_WITH.append(args.parent)  # a simulated power cut takes the ingester too

@@ -24,7 +24,7 @@ from typing import Any
 
 from index import writer
 from index.errors import IndexBusy, IndexCorrupt, IndexError_, IndexMissing, IndexOutdated
-from index.part_writer import PART_CHUNK, PartWriter, PartWriterFailed
+from index.part_writer import PartWriter, PartWriterFailed
 
 from .readonly import connect_for_reading
 
@@ -244,8 +244,7 @@ class IndexStream:
         self._docs_at_start = writer.doc_count(self.ix)
         self._span_now = self.span
         self._part = part
-        self._part_ids: set[int] = set()  # ids sent to the part writer for the open commit
-        self._part_rows: list[dict[str, Any]] = []  # ... and not yet sent
+        self._part_ids: set[int] = set()  # ids given to the part writer for the open commit
 
     def next_span(self) -> int:
         """Documents the next commit takes per writer (see the class docstring)."""
@@ -267,7 +266,8 @@ class IndexStream:
                     self._add(row)
                     if self._span_full():
                         self._commit(merge=False)
-                self._send_part()  # the part writer never waits for a chunk to fill
+                if self._part is not None:
+                    self._part.flush()  # the part writer never waits for a chunk to fill
             except PartWriterFailed as exc:
                 self._without_part(exc)  # back to the watermark: the loop reads again
 
@@ -292,9 +292,7 @@ class IndexStream:
         if self._open is not None:
             self._open.cancel()
             self._open = None
-        if self._part is not None:
-            self._part.close()
-            self._part = None
+        self._close_part()
         self.ix.close()
 
     def _holds(self, article_id: int) -> bool:
@@ -318,16 +316,14 @@ class IndexStream:
             and len(self._part_ids) <= len(self._open.ids)
         ):
             self._part_ids.add(article_id)
-            self._part_rows.append(row)
-            if len(self._part_rows) >= PART_CHUNK:
-                self._send_part()
+            self._part.add(row)
             return
         self._open.add(row)
 
-    def _send_part(self) -> None:
-        if self._part is not None and self._part_rows:
-            rows, self._part_rows = self._part_rows, []
-            self._part.add(rows)
+    def _close_part(self) -> None:
+        if self._part is not None:
+            self._part.close()
+            self._part = None
 
     def _commit(self, *, merge: bool) -> None:
         """Commit the open writer; the watermark moves up to the first row still held."""
@@ -335,9 +331,7 @@ class IndexStream:
             return
         parts = None
         if self._part is not None and self._part_ids:
-            self._send_part()
-            self._part.request()  # the part writer writes its segment while we write ours
-            parts = self._part.collect
+            parts = self._part.start_segment()  # written while we write ours
         opened, self._open = self._open, None
         self.indexed += opened.commit(merge=merge, parts=parts) + len(self._part_ids)
         self._part_ids = set()
@@ -356,10 +350,8 @@ class IndexStream:
             with contextlib.suppress(Exception):  # a failed commit has released it already
                 self._open.cancel()
             self._open = None
-        if self._part is not None:
-            self._part.close()
-            self._part = None
-        self._part_ids, self._part_rows, self._held = set(), [], []
+        self._close_part()
+        self._part_ids, self._held = set(), []
         self.added = watermark(self.store)
 
 

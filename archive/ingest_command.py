@@ -86,10 +86,10 @@ def run_ingest(
     # thread (progress bar) or worker pool exists, so the fork copies nothing in flight.
     from .parallel import default_jobs
 
+    jobs = jobs or default_jobs()
     # With more than one process allowed, a second Whoosh writer shares the indexing.
-    part = (jobs or default_jobs()) > 1
     follower = IndexFollower(
-        archive_dir(ctx), index_dir_for(archive_dir(ctx)), *index_span(), part=part
+        archive_dir(ctx), index_dir_for(archive_dir(ctx)), *index_span(), part=jobs > 1
     )
     follower.start()
     show_progress = sys.stderr.isatty()
@@ -144,7 +144,7 @@ def run_ingest(
             seen_inputs.add(container)
             progress.update(task, completed=len(seen_inputs), pages=pages)
 
-    options = IngestOptions(fmt=fmt, site=site, batch_size=batch_size, jobs=jobs or default_jobs())
+    options = IngestOptions(fmt=fmt, site=site, batch_size=batch_size, jobs=jobs)
     status = "done"
     total = BatchResult()
     try:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -23,6 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 from itertools import chain, islice
 from pathlib import Path
 
+from index.part_writer import die_with_parent
 from ingest.model import Failure, RawDocument
 
 from .store import Extracted
@@ -44,17 +44,6 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _die_with_parent(parent: int) -> None:
-    """Ask the kernel to SIGKILL this worker when its parent dies (Linux), then check the race."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
-
-
 def _close_inherited(protected: str | None) -> None:
     """Close file descriptors of the archive folder inherited at fork: a worker must hold none.
 
@@ -74,7 +63,7 @@ def _close_inherited(protected: str | None) -> None:
 
 
 def _init_worker(parent: int, protected: str | None) -> None:
-    _die_with_parent(parent)
+    die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _close_inherited(protected)
 

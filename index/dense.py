@@ -295,7 +295,8 @@ def _phrase_starts(
     Words are read rarest first, each only in the blocks that can hold a document still
     possible. The rarest word's positions wait until the next word's ids are known: only
     the documents holding both are decoded (decoding was most of a two-word phrase's cost).
-    Each later word drops the starts it does not continue."""
+    Each later word drops the starts it does not continue. Two words at least (`_phrase`
+    scores a one-word phrase as a term)."""
     import numpy as np
 
     none = np.zeros(0, np.int64), {}
@@ -304,7 +305,8 @@ def _phrase_starts(
     starts = None
     read: dict[int, postings.PositionPostings] = {}
 
-    def continued(k: int, got: postings.PositionPostings) -> Any:
+    def continued(starts: Any, k: int, got: postings.PositionPostings) -> Any:
+        """The starts (document << 32 | position) that word k at start + k continues."""
         flat = got.positions
         keys = (np.repeat(got.ids, got.counts) << _DOC_SHIFT) | (flat - k)
         keys = keys[flat >= k]  # a word at position p < k starts no phrase
@@ -322,15 +324,12 @@ def _phrase_starts(
             return none
         if starts is None:  # the rarest word, decoded for the documents of both
             read[order[0]] = first.keep(docs).with_positions()
-            starts = continued(order[0], read[order[0]])
+            starts = continued(None, order[0], read[order[0]])
         read[k] = block.keep(docs).with_positions()
-        starts = continued(k, read[k])
+        starts = continued(starts, k, read[k])
         if not len(starts):
             return none
         docs = np.unique(starts >> _DOC_SHIFT)
-    if starts is None:  # one word only (the caller scores those as terms)
-        read[order[0]] = first.with_positions()  # type: ignore[union-attr]
-        return read[order[0]].ids, read
     return docs, read
 
 

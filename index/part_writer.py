@@ -28,6 +28,7 @@ import os
 import shutil
 import signal
 import sys
+from collections.abc import Callable
 from multiprocessing.connection import Connection, Pipe
 from pathlib import Path
 from typing import Any
@@ -36,9 +37,7 @@ from .errors import IndexError_
 
 PART_PREFIX = ".part-"
 PIPE_BYTES = 1 << 20  # Linux's default most for an unprivileged process
-
-
-PART_CHUNK = 32  # rows sent to the part writer at a time
+PART_CHUNK = 32  # rows pickled into the pipe at a time
 
 
 def can_fork() -> bool:
@@ -71,9 +70,10 @@ def remove_stale_parts(index_dir: Path) -> None:
 class PartWriter:
     """Parent side: send rows, ask for the segment, adopt it into the index folder.
 
-    `add` never waits (the rows are pickled into the pipe); `request` asks the child to
-    commit its side index; `collect` waits for it and moves the segment files into the index
-    folder, returning the Whoosh segments to list in the follower's commit.
+    `add` rarely waits (rows go into the pipe PART_CHUNK at a time; `flush` sends the rest);
+    `start_segment` asks the child to commit its side index and returns `collect`, which
+    waits for it and moves the segment files into the index folder, returning the Whoosh
+    segments to list in the writer's commit (`OpenWriter.commit(parts=...)`).
     """
 
     def __init__(self, index_dir: Path) -> None:
@@ -93,16 +93,27 @@ class PartWriter:
         self.pid = pid
         self._rows: Connection | None = rows_out
         self._replies: Connection | None = replies_in
-        self.pending = 0  # rows sent since the last collect
+        self.pending = 0  # rows added since the last collect
+        self._chunk: list[dict[str, Any]] = []
 
-    def add(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
+    def add(self, row: dict[str, Any]) -> None:
+        self._chunk.append(row)
+        self.pending += 1
+        if len(self._chunk) >= PART_CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        """Send the rows added and not sent yet (so the child does not wait for a chunk)."""
+        if self._chunk:
+            rows, self._chunk = self._chunk, []
             self._send(("add", rows))
-            self.pending += len(rows)
 
-    def request(self) -> None:
-        """Ask for the segment of the rows sent so far (the child starts writing it now)."""
+    def start_segment(self) -> Callable[[], list[Any]]:
+        """Ask for the segment of the rows added so far (the child starts writing it now);
+        returns `collect`, to call once the caller's own segment is written."""
+        self.flush()
         self._send(("finish",))
+        return self.collect
 
     def collect(self) -> list[Any]:
         """Wait for the requested segment, move its files into the index; its segments."""
@@ -118,6 +129,7 @@ class PartWriter:
     def close(self) -> None:
         """Stop the child (its side folder, if any, goes with it) and reap it."""
         rows, replies, self._rows, self._replies = self._rows, self._replies, None, None
+        self._chunk = []
         if rows is not None:
             with contextlib.suppress(OSError, ValueError):
                 rows.send(("quit",))
@@ -176,9 +188,11 @@ def _child_main(rows: Connection, replies: Connection, parent: int, index_dir: P
         os._exit(code)
 
 
-def _become_quiet_child(parent: int, keep: set[int]) -> None:
-    """Die with the parent; hold none of its files (locks, pipes, the database) but `keep`;
-    Ctrl-C and SIGTERM are the parent's."""
+def die_with_parent(parent: int) -> None:
+    """Ask the kernel to SIGKILL this process when its parent dies (Linux), then check the race.
+
+    For every child process of an ingest (extraction workers, the index follower, the part
+    writer): an orphan must never keep a lock or the database open."""
     if sys.platform.startswith("linux"):
         import ctypes
 
@@ -186,6 +200,12 @@ def _become_quiet_child(parent: int, keep: set[int]) -> None:
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
+
+
+def _become_quiet_child(parent: int, keep: set[int]) -> None:
+    """Die with the parent; hold none of its files (locks, pipes, the database) but `keep`;
+    Ctrl-C and SIGTERM are the parent's."""
+    die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     devnull = os.open(os.devnull, os.O_RDWR)

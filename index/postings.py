@@ -145,7 +145,7 @@ class BlockPostings:
         """Only the postings of `docs` (a sorted numpy array)."""
         import numpy as np
 
-        if len(docs) == len(self.ids):
+        if len(docs) == len(self.ids) and np.array_equal(docs, self.ids):
             return self
         kept = np.flatnonzero(np.isin(self.ids, docs, assume_unique=True))
         values = self.values

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import IndexBusy, IndexCorrupt, IndexMissing, IndexOutdated
-from .part_writer import PART_CHUNK, PartWriter, remove_stale_parts, several_cores
+from .part_writer import PartWriter, remove_stale_parts, several_cores
 from .schema import SCHEMA_VERSION, build_schema, document
 
 READY = "READY"
@@ -31,6 +31,12 @@ READY = "READY"
 # no slower (259-261 against 249 docs/s; bench/README.md, "Memory").
 LIMIT_MB = 40
 LOCK_WAIT_S = 30.0
+# Postings per block of a term's posting list (Whoosh's default is 128). A query reads whole
+# blocks, paying a decompress, an unpickle and a header per block: with 1,024 the same
+# postings come in an eighth of the blocks, and phrases and terms read about 10% faster
+# (20k articles, same queries; the index is 4% smaller; building costs the same). Segments
+# written with 128 stay readable: the block length is in each block's header.
+POSTINGS_PER_BLOCK = 1024
 # Writing many documents (a rebuild, a long ingest's follower) commits a span at a time, each
 # a new unmerged segment: the first spans REBUILD_CHUNK documents, later ones a SPAN_GROWTH-th
 # of what is indexed, at most MAX_SPAN. Whoosh merges segments at about its indexing speed
@@ -38,12 +44,6 @@ LOCK_WAIT_S = 30.0
 # 100k rebuild in MERGE_SMALL merges (121 docs/s); growing spans leave about 15 segments and
 # nothing big to merge. A span of 10,000 costs no more per document than 2,000 (the pool
 # spills sorted runs past LIMIT_MB; `bench/bench_span.py`).
-# Postings per block of a term's posting list (Whoosh's default is 128). A query reads whole
-# blocks, paying a decompress, an unpickle and a header per block: with 1,024 the same
-# postings come in an eighth of the blocks, and phrases and terms read about 10% faster
-# (20k articles, same queries; the index is 4% smaller; building costs the same). Segments
-# written with 128 stay readable: the block length is in each block's header.
-POSTINGS_PER_BLOCK = 1024
 REBUILD_CHUNK = 1000
 SPAN_GROWTH = 4
 MAX_SPAN = 20_000
@@ -395,18 +395,6 @@ class OpenWriter:
         self._writer.cancel()
 
 
-def _commit_with(
-    opened: OpenWriter, part: PartWriter | None, chunk: list[dict[str, Any]], *, merge: bool
-) -> None:
-    """Commit `opened` and, with a part writer, the segment of the rows it was sent."""
-    if part is None:
-        opened.commit(merge=merge)
-        return
-    part.add(chunk)
-    part.request()
-    opened.commit(merge=merge, parts=part.collect)
-
-
 def merge_small(index_dir: Path) -> None:
     """A commit of nothing that merges small segments (Whoosh's default policy, MERGE_SMALL).
 
@@ -439,31 +427,28 @@ def build_fresh(
         total = 0
         seen: set[str] = set()
         opened: OpenWriter | None = None
-        span, mine, theirs, chunk = 0, 0, 0, []
+        span, mine = 0, 0
         try:
             for row in rows:
-                doc = document(row)
-                if doc["id"] in seen:
+                article_id = str(row["id"])  # as `document` writes it
+                if article_id in seen:
                     continue
-                seen.add(doc["id"])
+                seen.add(article_id)
                 if opened is None:
                     opened, span = OpenWriter(ix), growing_span(total, REBUILD_CHUNK)
                     span *= 2 if part else 1
-                if part is not None and theirs <= mine:
-                    chunk.append(row)
-                    theirs += 1
-                    if len(chunk) >= PART_CHUNK:
-                        part.add(chunk)
-                        chunk = []
+                if part is not None and part.pending <= mine:
+                    part.add(row)
                 else:
-                    opened._writer.add_document(**doc)
+                    opened._writer.add_document(**document(row))
                     mine += 1
                 total += 1
                 span -= 1
                 if span == 0:
-                    _commit_with(opened, part, chunk, merge=False)
-                    opened, mine, theirs, chunk = None, 0, 0, []
-            _commit_with(opened or OpenWriter(ix), part, chunk, merge=True)  # merges what is small
+                    opened.commit(merge=False, parts=part.start_segment() if part else None)
+                    opened, mine = None, 0
+            opened = opened or OpenWriter(ix)
+            opened.commit(merge=True, parts=part.start_segment() if part else None)  # merges small
             opened = None
         except BaseException:
             if opened is not None:
