@@ -92,6 +92,16 @@ def declared_encoding(data: bytes) -> str | None:
     return None
 
 
+def _nearly_utf8(body: bytes) -> str | None:
+    """UTF-8 text with a stray invalid byte or two (lynx writes some characters in a legacy
+    code page inside an otherwise UTF-8 dump): UTF-8, the strays replaced, rather than a
+    detector's guess that would garble every other character."""
+    text = body.decode("utf-8", errors="replace")
+    strays = text.count("\ufffd") - body.count(b"\xef\xbf\xbd")
+    wide = sum(1 for ch in text if ord(ch) > 127) - strays
+    return text if wide >= 50 and strays <= wide // 200 + 2 else None
+
+
 def decode_bytes(data: bytes, origin: str, *, declared: str | None = None) -> str:
     """Decode page bytes to text; raise a named IngestError naming `origin` when we cannot."""
     if not data.strip():
@@ -130,6 +140,9 @@ def decode_bytes(data: bytes, origin: str, *, declared: str | None = None) -> st
             except UnicodeDecodeError:
                 return text
         return text
+    nearly = _nearly_utf8(body)
+    if nearly is not None:
+        return nearly
     from charset_normalizer import from_bytes  # only pages that are not UTF-8 pay for detection
 
     matches = from_bytes(body)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .decode import looks_binary, strip_bom
 from .errors import EmptyInput, IngestError, NoArticle, UnsupportedInput
-from .language import detect_language
+from .language import SAMPLE_CHARS, detect_language
 from .model import Article, RawDocument
 from .textdump_template import PageKeys
 
@@ -80,7 +81,7 @@ def check_page_bytes(raw: RawDocument) -> None:
 
 def finish(article: Article, raw: RawDocument) -> Article:
     """Fill what every format shares: container URL, language; refuse a page with no article."""
-    words = len(article.body.split())
+    words = count_words(article.body, MIN_UNTITLED_WORDS)
     # A few stray words with no headline ("Home", "Menu") are page furniture, not an article.
     if words == 0 or (words < MIN_UNTITLED_WORDS and not (article.title or "").strip()):
         raise NoArticle(f"{raw.origin}: no article text was found on this page.")
@@ -92,5 +93,23 @@ def finish(article: Article, raw: RawDocument) -> Article:
     if not article.url and raw.url:
         article.url = raw.url
     if not article.language:
-        article.language = detect_language(f"{article.title or ''}\n{article.body}")
+        # the detector reads a sample only: never copy a 20 MB body to take its start
+        article.language = detect_language(f"{article.title or ''}\n{article.body[:SAMPLE_CHARS]}")
     return article
+
+
+def count_words(text: str, at_most: int | None = None) -> int:
+    """`len(text.split())`, without a list of every word (a 20 MB body has millions);
+    counting stops at `at_most` when given."""
+    if len(text) < 1 << 16:
+        words = len(text.split())
+        return words if at_most is None else min(words, at_most)
+    count = 0
+    for _ in _NON_SPACE.finditer(text):
+        count += 1
+        if at_most is not None and count >= at_most:
+            break
+    return count
+
+
+_NON_SPACE = re.compile(r"\S+")

@@ -51,6 +51,11 @@ def _entry_fields(entry: Any, site: str | None) -> dict[str, Any]:
     plain_content = next(
         (c["value"] for c in contents if "html" not in (c.get("type") or "")), None
     )
+    summary = _text(entry.get("summary"))
+    detail = entry.get("summary_detail") or {}
+    # RSS descriptions are HTML (feedparser says text/html): entities and tags (a tracking
+    # pixel) must be read as HTML, once, not kept as text
+    summary_html = summary if summary and "html" in (detail.get("type") or "") else None
     categories = [
         t.get("term")
         for t in entry.get("tags") or []
@@ -64,7 +69,8 @@ def _entry_fields(entry: Any, site: str | None) -> dict[str, Any]:
         or _text(entry.get("updated"))
         or _text(entry.get("created")),
         "categories": categories,
-        "summary": _text(entry.get("summary")),
+        "summary": summary if not summary_html else None,
+        "summary_html": summary_html,
         "content_html": html_content,
         "content": plain_content,
         "site_name": site,
@@ -80,6 +86,11 @@ def iter_feed_entries(origin: str, data: bytes) -> Iterator[RawDocument | Failur
         raise TypeError("iter_feed_entries needs the feed's bytes, not a str or path.")
     if not data.strip():
         yield Failure(origin, "empty", f"{origin}: the feed file is empty.", data, "feed")
+        return
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{":  # JSON Feed (jsonfeed.org)
+        from .jsonfeed import iter_json_feed_items
+
+        yield from iter_json_feed_items(origin, data)
         return
     if _declares_entities(data, origin):
         yield Failure(

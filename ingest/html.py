@@ -129,7 +129,7 @@ def _extract_text(text: str, raw: RawDocument) -> Article:
     captions = figure_captions(tree)
     url = meta.url or raw.url
     title = _title(meta, url)
-    published = _published(meta, tree)
+    published = _published(meta, tree, url)
     # prunes `tree`; the headline is no paragraph even when the page's <h1> words it otherwise
     body = article_text(
         tree,
@@ -169,18 +169,47 @@ def _org_authors(meta: PageMeta) -> list[str]:
     return [o for o in meta.author_orgs if o.lower() != site and o.lower() not in site]
 
 
-def _published(meta: PageMeta, tree: HtmlElement) -> str | None:
+def _published(meta: PageMeta, tree: HtmlElement, url: str | None = None) -> str | None:
+    """The declared date as written; else htmldate's, unless the URL's own date contradicts it."""
     if meta.published:
         value = parse_date(meta.published)
         if value:
             return value
     from htmldate import find_date
 
+    url_day = url_date(url)
     try:
         found = find_date(tree, extensive_search=False, original_date=True)
     except Exception:  # htmldate on hostile markup: no date rather than no article
+        found = None
+    value = parse_date(found) if found else None
+    if url_day and (value is None or abs(_days_between(value, url_day)) > 1):
+        # htmldate's guess is an old asset's or a sidebar's date; the URL names the page's day
+        return url_day
+    return value
+
+
+_URL_DATE = re.compile(
+    r"/((?:19|20)\d\d)(?:/(\d\d)/(\d\d)|-(\d\d)-(\d\d)|(\d\d)(\d\d))(?=[/_.-]|$)"
+)
+
+
+def url_date(url: str | None) -> str | None:
+    """The calendar day a URL path carries (/2019/11/19/, /2019-11-19/, /20191119/), if any."""
+    if not url:
         return None
-    return parse_date(found) if found else None
+    match = _URL_DATE.search(url.split("?", 1)[0])
+    if not match:
+        return None
+    year = match.group(1)
+    month, day = next((match.group(i), match.group(i + 1)) for i in (2, 4, 6) if match.group(i))
+    return parse_date(f"{year}-{month}-{day}")
+
+
+def _days_between(first: str, second: str) -> int:
+    from datetime import date
+
+    return (date.fromisoformat(first[:10]) - date.fromisoformat(second[:10])).days
 
 
 def _language(value: str | None) -> str | None:

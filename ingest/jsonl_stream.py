@@ -22,7 +22,7 @@ from .errors import IngestError
 from .jsonl import line_record
 from .model import Failure, RawDocument
 
-STREAM_AT = 16 * 2**20  # files bigger than this on disk are streamed
+STREAM_AT = 4 * 2**20  # files bigger than this on disk are streamed (a million short lines: 13 MB)
 _CHUNK = 1 << 20
 
 
@@ -59,16 +59,19 @@ def _open(source: str) -> IO[bytes]:
 def iter_stream(source: str, max_line: int) -> Iterator[RawDocument | Failure]:
     """Every line of a JSON Lines file as a record, reading at most `max_line` bytes at a time."""
     lineno = 0
+    position = 0  # of the line in the file's bytes (gunzipped): each record keeps its offset
     try:
         with _open(source) as fh:
             while True:
+                start = position
                 line = fh.readline(max_line + 1)
                 if not line:
                     return
+                position += len(line)
                 lineno += 1
                 where = f"{source}:{lineno}"
                 if len(line) > max_line and not line.endswith(b"\n"):
-                    _skip_rest_of_line(fh)
+                    position += _skip_rest_of_line(fh)
                     yield Failure(
                         where,
                         "too_large",
@@ -80,9 +83,10 @@ def iter_stream(source: str, max_line: int) -> Iterator[RawDocument | Failure]:
                     continue
                 if lineno == 1 and line.startswith(b"\xef\xbb\xbf"):
                     line = line[3:]
+                    start += 3
                 line = line.rstrip(b"\r\n")
                 if line.strip():
-                    yield _record(where, lineno, line, source)
+                    yield _record(where, lineno, line, source, start)
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         cut = lineno + 1
         yield Failure(
@@ -103,14 +107,21 @@ def iter_stream(source: str, max_line: int) -> Iterator[RawDocument | Failure]:
         )
 
 
-def _skip_rest_of_line(fh: IO[bytes]) -> None:
+def _skip_rest_of_line(fh: IO[bytes]) -> int:
+    """Read past the end of the current line; returns how many bytes that was."""
+    skipped = 0
     while True:
         chunk = fh.readline(_CHUNK)
+        skipped += len(chunk)
         if not chunk or chunk.endswith(b"\n"):
-            return
+            return skipped
 
 
-def _record(where: str, lineno: int, line: bytes, container: str) -> RawDocument | Failure:
+def _record(
+    where: str, lineno: int, line: bytes, container: str, start: int
+) -> RawDocument | Failure:
+    """One line as a record; `start` is where `line` begins in the file (gunzipped)."""
+    offset: int | None = start
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError:
@@ -119,6 +130,11 @@ def _record(where: str, lineno: int, line: bytes, container: str) -> RawDocument
         try:
             text = decode_bytes(line, where, declared="utf-8")
         except IngestError as exc:
-            return Failure(where, exc.reason, str(exc), line, "json")
+            return Failure(where, exc.reason, str(exc), line, "json", container, start)
         line = text.encode("utf-8")
-    return line_record(container, lineno, text, line)
+        offset = None  # re-encoded: no longer a slice of the file
+    item = line_record(container, lineno, text, line)
+    item.offset = offset
+    if isinstance(item, Failure):
+        item.container = container
+    return item

@@ -22,6 +22,9 @@ class RawDocument:
     fetched: str | None = None  # ISO date-time the container says the page was fetched
     fields: dict[str, Any] | None = None
     container: str | None = None  # the file the record came from, when it is not `origin`
+    # where `data` starts in the container's bytes (gunzipped when the file is gzip), when the
+    # reader knows `data` is exactly that slice: the archive then keeps the offset, not a copy
+    offset: int | None = None
 
 
 @dataclass(slots=True)
@@ -53,3 +56,5 @@ class Failure:
     message: str  # one sentence naming the input and what to do
     data: bytes | None = None  # the bytes we could read, kept verbatim when there are any
     format: str | None = None
+    container: str | None = None  # the file it came from (set by the reader): kept as given
+    offset: int | None = None  # as RawDocument.offset

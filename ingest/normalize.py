@@ -89,7 +89,8 @@ _NUMERIC = re.compile(
 _US_SHORT = re.compile(rf"{_B}(?P<a>[01]?\d)/(?P<b>[0-3]?\d)/(?P<year>[0-3]\d)(?![\d/])")
 # The month-name patterns run on lowercased text without IGNORECASE: case-folding a long
 # alternation of month names makes every search several times slower.
-_MDY = re.compile(rf"{_B}{_MON}\s*{_DAY}\s*,?\s*{_YEAR}{_TIME}{_E}")
+# the day and the year need a separator: "Juni 201914" is two glued dates, not June 20, 1914
+_MDY = re.compile(rf"{_B}{_MON}\s*{_DAY}(?:\s*,\s*|\s+|(?<=\.)){_YEAR}{_TIME}{_E}")
 _DMY = re.compile(rf"{_B}{_DAY}\s*(?:de\s+)?{_MON}\s*(?:de\s+|del\s+|,\s*)?{_YEAR}{_TIME}{_E}")
 _YMD_WORDS = re.compile(rf"{_B}{_YEAR}\s*(?:年\s*)?{_MON}\s*{_DAY}{_E}")
 _CJK = re.compile(
@@ -106,6 +107,10 @@ _RELATIVE = re.compile(
 
 _GLUE_CASE = re.compile(r"(?<=[a-zà-ÿ])(?=[A-ZÀ-Þ][a-zà-ÿ])")
 _GLUE_DIGIT = re.compile(r"(?<=\d)(?=[A-SU-Y][a-z]|[a-z]{3})")
+# a year glued to the next date's day ("28. Juni 201914. Januar 2020") or a label glued to a
+# day ("Posted on28. Juli 2019"): renderers drop the space between neighbouring elements
+_GLUE_YEAR = re.compile(r"(?<=(?:19|20)\d\d)(?=[0-3]?\d(?:[./-][01]?\d[./-]|\.?\s?[^\W\d_]))")
+_GLUE_LABEL = re.compile(r"(?<=[^\W\d_]{2})(?=[0-3]?\d\.\s)")
 
 
 def _valid(year: int, month: int, day: int) -> bool:
@@ -149,16 +154,21 @@ def parse_date(
     gives None. Relative dates ("3 hours ago", "yesterday") are resolved only against
     `reference` (an ISO date the page itself provides); without one they give None.
     A year-less "Nov 19" takes its year from `reference` (an ISO date or a bare year).
-    `languages` is accepted for callers that know the page language; month names of all
-    supported languages are always recognised.
+    `languages`: the page's language or locale codes ("de", "en-GB"); they decide whether
+    "11/04/2012" is 11 April (day first, everywhere but the US) or November 4 (US English;
+    also the reading when the language is unknown). Month names of all supported languages
+    are always recognised.
     """
-    del languages  # all month tables are small enough to always try
+    month_first = _month_first(languages)
     if not text or not isinstance(text, str):
         return None
     text = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text[:2000]))
     # glued renderings ("JonesAugust 1, 2025No Comments") hide word boundaries: restore them
     text = _GLUE_CASE.sub(" ", text)
     text = _GLUE_DIGIT.sub(" ", text)
+    if any(ch.isdigit() for ch in text):
+        text = _GLUE_YEAR.sub(" ", text)
+        text = _GLUE_LABEL.sub(" ", text)
     candidates: list[tuple[int, str]] = []
     for pattern in (_ISO, _YMD_SLASH, _CJK, _KOREAN):
         for m in pattern.finditer(text):
@@ -177,14 +187,15 @@ def parse_date(
                 candidates.append((m.start(), _with_time(day, m)))
                 break
     for m in _US_SHORT.finditer(text):  # 11/12/19: US order with a two-digit year
-        day = _iso_day(2000 + int(m["year"]), int(m["a"]), int(m["b"]))
+        first, second = (int(m["a"]), int(m["b"])) if month_first else (int(m["b"]), int(m["a"]))
+        day = _iso_day(2000 + int(m["year"]), first, second)
         if day:
             candidates.append((m.start(), day))
             break
     for m in _NUMERIC.finditer(text):
         a, b, year = int(m["a"]), int(m["b"]), int(m["year"])
         # day first (01.08.2025, 25/12/2025) unless slashes allow the US order (08/01/2025)
-        day_first = a > 12 or (m["sep"] != "/" and b <= 12)
+        day_first = a > 12 or ((m["sep"] != "/" or not month_first) and b <= 12)
         day = _iso_day(year, b, a) if day_first else _iso_day(year, a, b)
         if day:
             candidates.append((m.start(), _with_time(day, m)))
@@ -194,6 +205,23 @@ def parse_date(
     if reference:
         return _relative(text, reference) or _without_year(lower, reference)
     return None
+
+
+# English-speaking places that write the day first; any other language does too
+_DAY_FIRST_ENGLISH = frozenset(
+    ["gb", "uk", "ie", "au", "nz", "in", "za", "sg", "my", "ng", "ke", "pk", "hk", "mt", "jm"]
+)
+
+
+def _month_first(languages: list[str] | None) -> bool:
+    """Numeric dates read month first for US English, and when the language is unknown."""
+    if not languages:
+        return True
+    code = languages[0].replace("_", "-").lower()
+    lang, _, region = code.partition("-")
+    if lang != "en":
+        return False
+    return region not in _DAY_FIRST_ENGLISH
 
 
 def _lower_same_length(text: str) -> str:
@@ -232,6 +260,9 @@ def _without_year(text: str, reference: str) -> str | None:
         day = int(m["day"])
         if month is None or not 1 <= day <= 31:
             continue
+        outside = text[: m.start()] + " " + text[m.end() :]
+        if len(re.findall(r"[^\W\d_]{2,}", outside)) > 6:
+            continue  # "Windows 10 November Update is rolling out": a sentence, not a stamp
         year = ref.year if (month, day) <= (ref.month, ref.day) else ref.year - 1
         if _valid(year, month, day):
             return f"{year:04d}-{month:02d}-{day:02d}"

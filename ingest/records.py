@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from .errors import MalformedInput
@@ -123,7 +124,12 @@ def extract_record(raw: RawDocument) -> Article:
     body = text or embedded.body
     if not body:
         summary = _string(_first(fields, _SUMMARY))
-        if summary and _looks_like_html(summary):
+        summary_html = _string(fields.get("summary_html"))
+        if summary_html:  # a feed's HTML description: tags out, entities decoded once
+            from .html import extract_embedded_html
+
+            summary = extract_embedded_html(summary_html, raw).body
+        elif summary and _looks_like_html(summary):
             from .html import extract_embedded_html
 
             summary = extract_embedded_html(summary, raw).body
@@ -157,9 +163,24 @@ def _paragraphs(text: str) -> str:
     """Paragraphs separated by blank lines, whatever line breaks the record used."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     # blank-line paragraphs may be hard-wrapped inside; otherwise each line is a paragraph
-    blocks = re.split(r"\n\s*\n", text) if re.search(r"\n\s*\n", text) else text.split("\n")
-    paragraphs = [re.sub(r"\s+", " ", block).strip() for block in blocks]
-    return "\n\n".join(p for p in paragraphs if p)
+    separator = _BLANK_LINE if _BLANK_LINE.search(text) else _NEWLINE
+    # blocks one at a time: a 20 MB body never holds a list of every raw block beside the result
+    cleaned = (_SPACES.sub(" ", block).strip() for block in _blocks(text, separator))
+    return "\n\n".join(p for p in cleaned if p)
+
+
+_BLANK_LINE = re.compile(r"\n\s*\n")
+_NEWLINE = re.compile(r"\n")
+_SPACES = re.compile(r"\s+")
+
+
+def _blocks(text: str, separator: re.Pattern[str]) -> Iterator[str]:
+    """`separator.split(text)`, lazily."""
+    start = 0
+    for match in separator.finditer(text):
+        yield text[start : match.start()]
+        start = match.end()
+    yield text[start:]
 
 
 def _language(value: str | None) -> str | None:

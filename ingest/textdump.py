@@ -10,13 +10,13 @@ lines as boilerplate; without one, a single page is extracted on its own evidenc
 from __future__ import annotations
 
 import re
-from collections import Counter
 
 from .decode import decode_bytes
 from .errors import IngestError, TooLarge
+from .language import detect_language
 from .model import Article, RawDocument
 from .normalize import find_dateline, parse_date
-from .textdump_lines import END_OF_ARTICLE, Line, make_line, norm_key, score_line
+from .textdump_lines import END_OF_ARTICLE, Line, norm_key, page_lines, score_line
 from .textdump_meta import (
     _BYLINE,
     _GLUED_BYLINE,
@@ -35,6 +35,7 @@ from .textdump_template import PageKeys, candidate_keys, line_keys
 MAX_CHARS = 5_000_000  # a text page larger than this is not a page
 _MIN_REGION_SCORE = 2.5
 _MIN_BODY_CHARS = 120
+_AMBIGUOUS_DAY = re.compile(r"(?<!\d)(?:0?[1-9]|1[0-2])[/.-](?:0?[1-9]|1[0-2])[/.-]\d\d")
 
 
 def extract_text_dump(raw: RawDocument, boilerplate: frozenset[str] | None = None) -> Article:
@@ -80,37 +81,6 @@ def _extract_checked(
         raise IngestError(
             f"{origin}: text extraction failed ({type(exc).__name__}: {exc})."
         ) from exc
-
-
-def page_lines(text: str) -> list[Line]:
-    """Non-blank lines with features and repeat counts (shared with the template learner)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ").replace("\x00", "")
-    lines = [make_line(i, raw.rstrip()) for i, raw in enumerate(text.split("\n")) if raw.strip()]
-    counts = Counter(line.key for line in lines if line.key)
-    mark_nested(lines)
-    for pos, line in enumerate(lines):
-        line.repeats = counts.get(line.key, 1)
-        if line.repeats > 1 and line.chars < 200:
-            # a teaser card prints its headline twice in a row; article text never does
-            near = lines[max(0, pos - 2) : pos] + lines[pos + 1 : pos + 3]
-            line.twin = any(other.key == line.key for other in near)
-    return lines
-
-
-_LIST_GLYPHS = ("•", "□", "○", "☆", "◦", "▪", "■", "●")
-
-
-def mark_nested(lines: list[Line]) -> None:
-    """Flag lines indented deeper than the list bullet above them (the item's further blocks)."""
-    owner: int | None = None  # indentation of the bullet whose item we are in
-    for line in lines:
-        indent = len(line.raw) - len(line.raw.lstrip(" "))
-        if line.bullet and line.raw.lstrip().startswith(_LIST_GLYPHS):
-            owner = indent
-        elif owner is not None and indent > owner:
-            line.nested = True
-        else:
-            owner = None
 
 
 def _extract(text: str, boilerplate: frozenset[str]) -> tuple[Article, PageKeys]:
@@ -219,7 +189,13 @@ def _extract(text: str, boilerplate: frozenset[str]) -> tuple[Article, PageKeys]
         for line in lines[body_start : body_start + 8]
         if line.date_only or _STAMP.match(line.text)
     ]
-    article.published = find_published(zone + head, before, after, lines)
+    # numeric dates read in the page's language's order ("11/04/2012" is April on a German
+    # page); only a page showing such a date pays for language detection here
+    languages = None
+    if _AMBIGUOUS_DAY.search(text):
+        article.language = detect_language(f"{article.title or ''}\n{body}")
+        languages = [article.language] if article.language else None
+    article.published = find_published(zone + head, before, after, lines, languages)
     article.category = find_category(lines, title_pos, title_key, site_key)
     if article.category and norm_key(article.category) in {
         norm_key(name) for name in article.authors

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
+
+from .textdump_render import line_key, normalize_dump
 
 BULLET = re.compile(r"^\s*(?:[•☆□○◦▪■▶►●◆◇★*·‣⁃–—-]\s*|\d{1,2}[.)]\s+)")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -295,7 +298,8 @@ BOILERPLATE_ANYWHERE = re.compile(
     r"tweet (?:this|about this|it|on)\b|share (?:this|about this|it|on)\b|pin (?:this|about this|it|on)\b|"
     r"post (?:this|about this|it|on)\b|email (?:this|about this|it|on)\b|e-mail (?:this|about this|it|on)\b|"
     r"send (?:this|about this|it|on)\b|to someone\b|something went wrong|"
-    r"suscr[ií]bete|inscrivez-vous|abonnieren|iscriviti|inscreva-se",
+    r"suscr[ií]bete|inscrivez-vous|abonnieren|iscriviti|inscreva-se|"
+    r"requires javascript|click here for|\[/\w+\]",  # "[/button]": a shortcode left unrendered
     re.IGNORECASE,
 )
 # Each alternative above starts with a literal, which lets the regex engine skip ahead by
@@ -455,6 +459,8 @@ class Line:
     twin: bool = False  # the same short line again within two lines (teaser cards, logos)
     nested: bool = False  # indented under a list bullet: a menu's or a teaser list's item text
     template: bool = False  # the site's template marks this line as furniture
+    heading: int = 0  # the renderer showed it as a heading of this level (markdown, lynx)
+    linked: bool = False  # the renderer showed it as all link text (markdown)
     score: float = 0.0
 
 
@@ -536,4 +542,45 @@ def score_line(line: Line) -> float:
         score -= 2.0
     if line.credit:
         score = min(score, 0.0)
+    if line.linked:  # a menu entry or a teaser headline: prose is not all link text
+        score = min(score, -0.5)
     return max(min(score, 6.0), -3.0)
+
+
+def page_lines(text: str) -> list[Line]:
+    """Non-blank lines with features and repeat counts (shared with the template learner)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ").replace("\x00", "")
+    rendered = normalize_dump(text)  # lynx, markdown and wrapped dumps read like a w3m dump
+    lines = [
+        make_line(i, raw.rstrip()) for i, raw in enumerate(rendered.text.split("\n")) if raw.strip()
+    ]
+    if rendered.headings or rendered.linked:
+        for line in lines:
+            key = line_key(line.text)
+            line.heading = rendered.headings.get(key, 0)
+            line.linked = key in rendered.linked
+    counts = Counter(line.key for line in lines if line.key)
+    mark_nested(lines)
+    for pos, line in enumerate(lines):
+        line.repeats = counts.get(line.key, 1)
+        if line.repeats > 1 and line.chars < 200:
+            # a teaser card prints its headline twice in a row; article text never does
+            near = lines[max(0, pos - 2) : pos] + lines[pos + 1 : pos + 3]
+            line.twin = any(other.key == line.key for other in near)
+    return lines
+
+
+_LIST_GLYPHS = ("•", "□", "○", "☆", "◦", "▪", "■", "●")
+
+
+def mark_nested(lines: list[Line]) -> None:
+    """Flag lines indented deeper than the list bullet above them (the item's further blocks)."""
+    owner: int | None = None  # indentation of the bullet whose item we are in
+    for line in lines:
+        indent = len(line.raw) - len(line.raw.lstrip(" "))
+        if line.bullet and line.raw.lstrip().startswith(_LIST_GLYPHS):
+            owner = indent
+        elif owner is not None and indent > owner:
+            line.nested = True
+        else:
+            owner = None

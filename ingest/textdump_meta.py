@@ -90,6 +90,8 @@ def find_title(lines: list[Line], start: int, keys_text: str) -> int | None:
             score -= 2.0 if line.words > 14 else 1.0
         if is_person_name(text):
             continue  # a person's name: the byline, not the headline
+        if _CREDIT_TAIL.search(text) or _captioned(lines, pos):
+            continue  # a photo's caption: it ends in a credit, or shows again as "Image: ..."
         if _NAMES_AND.match(text) or _NAME_AND_ORG.match(text):
             continue  # "Kevin Johnson and Kevin McCoy USA TODAY", "Tom Davies Associated Press"
         tokens = text.split()
@@ -107,6 +109,10 @@ def find_title(lines: list[Line], start: int, keys_text: str) -> int | None:
         if long_words and sum(w[0].isupper() for w in long_words) / len(long_words) > 0.7:
             score += 0.7
         score += _followed_by_byline(lines, pos)
+        if line.heading:  # the renderer showed the page's own heading levels
+            score += 2.0 if line.heading == 1 else 0.5
+        if line.linked:
+            score -= 1.0  # a headline that links elsewhere is a teaser
         if best is None or score > best[0]:
             best = (score, pos)
     return best[1] if best else None
@@ -132,11 +138,33 @@ _SIGNED_IN = re.compile(
 )
 
 
+_CREDIT_TAIL = re.compile(
+    r"(?:/|\.|\|)\s*(?:Reuters|AP|AFP|EPA|Getty Images|Bloomberg|Shutterstock)(?: file)?\s*$"
+)
+_CAPTION_LABEL = re.compile(r"^(?:image|photo|picture|pictured|caption)\s*:\s*", re.IGNORECASE)
+
+
+def _captioned(lines: list[Line], pos: int) -> bool:
+    """The line shows again just below as an "Image: ..." caption."""
+    key = lines[pos].key
+    for nxt in lines[pos + 1 : pos + 3]:
+        label = _CAPTION_LABEL.match(nxt.text)
+        if label and norm_key(nxt.text[label.end() :]) == key:
+            return True
+    return False
+
+
 def _followed_by_byline(lines: list[Line], pos: int) -> float:
     """A bonus for a byline or date right under a line: 1.5 on the next line, 0.8 a little lower."""
-    for distance, nxt in enumerate(lines[pos + 1 : pos + 5]):
+    distance = 0
+    for nxt in lines[pos + 1 : pos + 12]:
+        if nxt.boiler:
+            continue  # share and print rows between a headline and its byline are no distance
         if _byline_or_date(nxt):
             return 1.5 if distance == 0 else 0.8
+        distance += 1
+        if distance == 4:
+            break
     return 0.0
 
 
@@ -336,14 +364,18 @@ _NOT_NAME = frozenset(
 
 
 def find_published(
-    zone: list[Line], before: list[Line], after: list[Line], everything: list[Line]
+    zone: list[Line],
+    before: list[Line],
+    after: list[Line],
+    everything: list[Line],
+    languages: list[str] | None = None,
 ) -> str | None:
     """The byline zone's date first, then the header above the body, then just below it.
 
     Relative ("2 hours ago") and year-less ("Nov 19, 6:55 AM") dates near the headline are
     read against the page's own latest date; far from it, only full dates count.
     """
-    reference = _page_reference(everything)
+    reference = _page_reference(everything, languages)
     unique = [line for line in zone if line.repeats == 1]  # a related list's dates repeat
     groups = (
         (_published_first(unique), True),
@@ -356,14 +388,16 @@ def find_published(
         for line in group:
             if len(line.text) > 160 or line.credit:  # captions carry the photo's date
                 continue
-            found = stamp_date(line.text, reference=reference if near else None)
+            found = stamp_date(
+                line.text, reference=reference if near else None, languages=languages
+            )
             if found:
                 return found
     dated = [
         line for line in everything if len(line.text) < 300 and bool(_ANY_DIGIT.search(line.text))
     ]
     for line in dated:
-        found = stamp_date(line.text)
+        found = stamp_date(line.text, languages=languages)
         if found:
             return found
     return None
@@ -395,7 +429,9 @@ def _published_first(lines: list[Line]) -> list[Line]:
     return sorted(lines, key=rank)
 
 
-def stamp_date(text: str, reference: str | None = None) -> str | None:
+def stamp_date(
+    text: str, reference: str | None = None, languages: list[str] | None = None
+) -> str | None:
     """The date of a stamp row, preferring the one after a "Published"/"Posted" label.
 
     "Updated Nov 19, 9:41 AM; Posted Nov 18, 8:19 PM" is the 18th; a row without a label
@@ -403,18 +439,18 @@ def stamp_date(text: str, reference: str | None = None) -> str | None:
     """
     label = _PUBLISHED_LABEL.search(text)
     if label and label.start() > 0:
-        found = parse_date(text[label.start() :], reference=reference)
+        found = parse_date(text[label.start() :], reference=reference, languages=languages)
         if found:
             return found
-    return parse_date(text, reference=reference)
+    return parse_date(text, reference=reference, languages=languages)
 
 
-def _page_reference(lines: list[Line]) -> str | None:
+def _page_reference(lines: list[Line], languages: list[str] | None = None) -> str | None:
     """The latest date written on the page (or its copyright year's end): "3 hours ago" context."""
     latest = None
     for line in lines:
         if len(line.text) < 200 and _HAS_YEAR.search(line.text):
-            found = parse_date(line.text)
+            found = parse_date(line.text, languages=languages)
             if found and (latest is None or found > latest):
                 latest = found
             elif latest is None:

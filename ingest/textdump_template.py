@@ -32,7 +32,9 @@ _PROSE_CHARS = 60  # from this length a line reads as a sentence of some article
 
 def page_keys(page: str) -> set[str]:
     """The distinct line keys of one dump that could be template lines (short enough)."""
-    from .textdump import page_lines  # the extractor's own line keys, bullets and spacing folded
+    from .textdump_lines import (
+        page_lines,  # the extractor's own line keys, bullets and spacing folded
+    )
 
     return set(line_keys(page_lines(page)))
 

@@ -1,7 +1,11 @@
 """WARC files (web archives) → one RawDocument per archived HTML page.
 
-Only `response` records whose HTTP payload is HTML and whose status is 2xx are pages; request,
-metadata, revisit, redirect and non-HTML records are skipped. warcio hands back a record cut
+Pages are `response` records whose HTTP payload is HTML and whose status is 2xx, and
+`resource` / `conversion` records holding HTML or plain text (how Webrecorder and warcit store
+local captures, and how a converted text version is kept); request, metadata, revisit,
+redirect, other and truncated (`WARC-Truncated`) records are skipped. A WARC in which no
+record is a page says so as one `empty` Failure rather than adding nothing in silence.
+warcio hands back a record cut
 short without complaint (TRAPS.md), so every record's bytes are checked against its
 Content-Length: a truncated record is a Failure, never a short article. Decompression (a
 gzipped WARC, a gzip-encoded HTTP payload) is bounded by `MAX_BYTES` like every other input,
@@ -15,10 +19,16 @@ import zlib
 from collections.abc import Iterator
 
 from .errors import TooLarge
+from .limits import MAX_BYTES
 from .model import Failure, RawDocument
-from .readers import MAX_BYTES
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml+html")
+_STORED = ("resource", "conversion")  # records that hold a document itself, not an HTTP reply
+_TEXT_TYPES = ("text/plain", "text/markdown", "text/x-markdown")
+
+
+def _is_text(content_type: str) -> bool:
+    return content_type.split(";")[0].strip().lower() in _TEXT_TYPES
 
 
 def _gunzip_members(data: bytes, origin: str, max_bytes: int) -> tuple[bytes, bool]:
@@ -89,28 +99,36 @@ def iter_warc_pages(
         )
         return
     number = 0
+    pages = 0
     last_cut = False  # the final record was already reported truncated
     try:
         for record in ArchiveIterator(io.BytesIO(data), check_digests=False):
             number += 1
             last_cut = False
             where = f"{origin}#{number}"
-            if record.rec_type != "response" or record.http_headers is None:
+            if record.rec_type in _STORED:  # no HTTP envelope: the WARC header types it
+                content_type = record.rec_headers.get_header("Content-Type") or ""
+            elif record.rec_type == "response" and record.http_headers is not None:
+                status = record.http_headers.get_statuscode() or ""
+                if not status.startswith("2"):
+                    continue
+                content_type = record.http_headers.get_header("Content-Type") or ""
+            else:
                 continue
-            status = record.http_headers.get_statuscode() or ""
-            if not status.startswith("2"):
-                continue
-            content_type = record.http_headers.get_header("Content-Type") or ""
+            if record.rec_headers.get_header("WARC-Truncated"):
+                continue  # a capture cut short (over a size cap, endless) is not the page
             # a gzip/brotli Content-Encoding inflates here: read one byte past the bound at most
             payload = record.content_stream().read(max_bytes + 1)
             record.raw_stream.read()  # drain what the payload decoder left, to count it
             if len(payload) > max_bytes:
+                pages += 1
                 yield Failure(where, "too_large", _too_large(where, max_bytes), None, "warc")
                 continue
             missing = getattr(record.raw_stream, "limit", 0)
             if missing:
                 declared = record.rec_headers.get_header("Content-Length")
                 last_cut = True
+                pages += 1  # reported: not a silently empty WARC
                 yield Failure(
                     where,
                     "truncated",
@@ -120,13 +138,17 @@ def iter_warc_pages(
                     "warc",
                 )
                 continue
-            if not _is_html(content_type, payload):
+            kind = "html" if _is_html(content_type, payload) else None
+            if kind is None and record.rec_type in _STORED and _is_text(content_type):
+                kind = "text"
+            if kind is None:
                 continue
             charset = _charset(content_type)
+            pages += 1
             yield RawDocument(
                 origin=where,
                 data=payload,
-                format="html",
+                format=kind,
                 url=record.rec_headers.get_header("WARC-Target-URI"),
                 fetched=record.rec_headers.get_header("WARC-Date"),
                 fields={"http_charset": charset} if charset else None,
@@ -142,6 +164,15 @@ def iter_warc_pages(
             "warc",
         )
         return
+    if number and not pages and not gzip_cut:
+        yield Failure(
+            origin,
+            "empty",
+            f"{origin}: none of its {number} WARC record(s) is an archived page (an HTML "
+            "response, or a resource or conversion record with HTML or text); nothing was added.",
+            None,
+            "warc",
+        )
     if gzip_cut and not last_cut:
         yield Failure(
             f"{origin}#{number + 1}",

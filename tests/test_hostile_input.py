@@ -616,3 +616,153 @@ def test_streamed_line_over_the_cap_and_a_cut_gzip_are_one_failure_each(tmp_path
     docs = list(iter_stream(str(cut), 2**20))
     assert all(not isinstance(d, Failure) for d in docs[:-1]) and len(docs) >= 2
     assert docs[-1].reason == "truncated" and "kept" in docs[-1].message
+
+
+# --------------------------------------------------------------------------- not regular files
+
+CLI = str(Path(sys.executable).with_name("newsarchive"))
+
+
+def cli(archive: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """The real command in its own process: a hang fails the test instead of freezing it."""
+    return subprocess.run(
+        [CLI, "--archive", str(archive), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def special_files(folder: Path) -> dict[str, str]:
+    """A link to /dev/zero, a FIFO, a socket and a link to /dev/null; name -> what it is."""
+    (folder / "m-zero.html").symlink_to("/dev/zero")
+    os.mkfifo(folder / "m-fifo.txt")
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(folder / "m-sock.txt"))
+    sock.close()
+    (folder / "m-null.txt").symlink_to("/dev/null")
+    return {
+        "m-zero.html": "device",
+        "m-fifo.txt": "FIFO",
+        "m-sock.txt": "socket",
+        "m-null.txt": "device",
+    }
+
+
+def test_devices_fifos_and_sockets_get_one_error_each_and_never_hang(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a-before.jsonl").write_bytes(jsonl([good_row(0), good_row(1)]))
+    kinds = special_files(folder)
+    (folder / "z-after.jsonl").write_bytes(jsonl([good_row(2)]))
+    archive = tmp_path / "archive"
+    out = cli(archive, "ingest", str(folder), "--batch-size", "1")
+    assert out.returncode == 1, out.stderr
+    errors = rows(archive, "SELECT origin, reason, message FROM ingest_errors ORDER BY origin")
+    assert [(Path(o).name, r) for o, r, _ in errors] == [(n, "not_a_file") for n in sorted(kinds)]
+    for (_origin, _reason, message), name in zip(errors, sorted(kinds), strict=True):
+        assert kinds[name] in message
+    assert sum(line.startswith("Error:") for line in out.stderr.splitlines()) == 4, out.stderr
+    titles = {t for (t,) in rows(archive, "SELECT title FROM articles")}
+    assert titles == {good_row(n)["title"] for n in range(3)}  # the page before them committed
+    assert rows(archive, "SELECT status FROM ingest_runs") == [("done",)]
+
+
+def test_a_link_to_dev_zero_given_by_name_is_refused(tmp_path):
+    good = tmp_path / "good.jsonl"
+    good.write_bytes(jsonl([good_row(0)]))
+    zero = tmp_path / "zero.txt"
+    zero.symlink_to("/dev/zero")
+    out = cli(tmp_path / "archive", "ingest", str(good), str(zero), "--batch-size", "1")
+    assert out.returncode == 1 and "not a regular file" in out.stderr
+    assert rows(tmp_path / "archive", "SELECT count(*) FROM articles") == [(1,)]
+
+
+def test_recursive_globs_and_folder_walks_follow_no_symlink_loop(tmp_path):
+    from ingest.readers import expand_inputs
+
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.jsonl").write_bytes(jsonl([good_row(0)]))
+    (folder / "sub" / "b.jsonl").write_bytes(jsonl([good_row(1)]))
+    (folder / "sub" / "up").symlink_to("..")  # a loop: in/sub/up/sub/up/...
+    (folder / "sub" / "self").symlink_to(".")
+    expected = [str(folder / "a.jsonl"), str(folder / "sub" / "b.jsonl")]
+    assert list(expand_inputs([f"{folder}/**"])) == expected
+    assert list(expand_inputs([f"{folder}/**/*.jsonl"])) == expected
+    assert list(expand_inputs([str(folder)])) == expected
+    out = cli(tmp_path / "archive", "ingest", f"{folder}/**", timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert rows(tmp_path / "archive", "SELECT count(*) FROM articles") == [(2,)]
+
+
+def test_many_broken_lines_are_summarized_and_cost_little(tmp_path):
+    """A million broken lines once took 277 s, 582 MB, a 637 MB news.db and a million
+    stderr lines. Here 60,000: ten lines and rows of their own, then one counted row."""
+    from archive.store import FOLD_AFTER
+
+    path = tmp_path / "broken.jsonl"
+    with path.open("w") as fh:
+        fh.write(json.dumps(good_row(0)) + "\n")
+        for n in range(60_000):
+            fh.write(f'{{"n": {n},\n')
+    archive = tmp_path / "archive"
+    out = cli(archive, "ingest", str(path), timeout=600)
+    assert out.returncode == 1
+    lines = out.stderr.splitlines()
+    assert sum(line.startswith("Error:") for line in lines) == FOLD_AFTER + 1, out.stderr
+    assert "59990 more failure(s)" in out.stderr and "60000 failed" in out.stderr
+    errors = rows(archive, "SELECT origin, reason, count, file_id FROM ingest_errors ORDER BY id")
+    assert len(errors) == FOLD_AFTER + 1
+    assert sum(e[2] for e in errors) == 60_000 and {e[1] for e in errors} == {"malformed"}
+    assert errors[-1][0] == str(path) and all(e[3] for e in errors)
+    assert rows(archive, "SELECT failed, status FROM ingest_runs") == [(60_000, "done")]
+    size = (archive / "news.db").stat().st_size
+    assert size < path.stat().st_size * 2 + 2**20, size  # the file kept once, little else
+
+
+# --------------------------------------------------------------------------- terminal output
+
+EVIL = "\x1b]0;pwned\x07\x1b[2J\x1b]8;;http://evil.example/\x1b\\click\x1b]8;;\x1b\\\x9b31m\u202e"
+
+
+def test_control_characters_and_markup_from_data_never_reach_the_terminal(tmp_path):
+    """Titles, bodies, authors, sites and file names holding escape sequences (clear screen,
+    window title, hyperlinks), C1 controls, bidi overrides and Rich markup print as text."""
+    from archive.terminal import safe
+
+    row = good_row(0)
+    row.update(
+        title=f"Evil {EVIL} title [bold red]RED[/bold red]",
+        authors=[f"Mallory {EVIL}"],
+        site_name="[link=http://evil.example/]Site[/link] \x1b[5m",
+        category="[blink]News",
+        body=row["body"] + f"\n\nA last paragraph {EVIL} with [reverse]markup[/reverse].",
+    )
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.jsonl").write_bytes(jsonl([row]))
+    forged = folder / "b\nError: forged line\x1b[2J.html"
+    forged.write_bytes(b"")  # empty: one error, whose message names the file
+    archive = tmp_path / "archive"
+    out = cli(archive, "ingest", str(folder))
+    assert out.returncode == 1
+    errors = [line for line in out.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and "forged line" in errors[0], out.stderr
+    word = row["body"].split()[3].strip(".,")
+    outputs = {
+        "ingest": out.stderr,
+        "search": cli(archive, "search", word, "--facets").stdout,
+        "show": cli(archive, "show", "1").stdout,
+        "stats": cli(archive, "stats").stdout,
+    }
+    for command, text in outputs.items():
+        bad = [c for c in text if (ord(c) < 32 and c not in "\n") or 0x7F <= ord(c) <= 0x9F]
+        assert not bad, (command, bad[:5])
+        assert "\u202e" not in text, command
+    assert "Evil" in outputs["show"] and "[bold red]RED[/bold red]" in outputs["show"]
+    assert "\\e]0;pwned" in outputs["show"]  # shown, visibly, not acted on
+    assert "[link=http://evil.example/]Site[/link]" in outputs["stats"]  # markup as text
+    assert "[blink]News" in outputs["stats"]
+    assert safe("a\nb\r\nc\x1b") == "a\\nb\\nc\\e"

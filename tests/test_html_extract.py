@@ -394,3 +394,83 @@ def test_a_page_the_fast_pass_reads_well_is_not_extracted_twice():
     # a page whose article the fast pass misses entirely gets the full cascade
     article_text(parse_html(page(body=""), "empty.html"), url=None, captions=[], fresh_tree=fresh)
     assert calls == [1]
+
+
+# ---------------------------------------------------------------- issue 17: trafilatura's output
+TRAM = [
+    "The council voted on Tuesday to extend the tram line to the airport by 2027, after a debate "
+    "that lasted most of the night and divided the members.",
+    "Work starts next spring, the mayor said, and the line will take three years to build at a "
+    "cost the council put at about two hundred million.",
+    "Critics said the money would be better spent on buses, which carry more people across the "
+    "city every day than the trams ever have.",
+]
+
+
+def tram_page(middle: str, after: str = "") -> bytes:
+    paragraphs = "".join(f"<p>{p}</p>" for p in TRAM[:2])
+    return (
+        "<html><head><title>Tram line to reach the airport</title></head><body>"
+        "<nav><a href='/'>Home</a> <a href='/city'>City</a></nav><article>"
+        f"<h1>Tram line to reach the airport</h1>{paragraphs}{middle}<p>{TRAM[2]}</p>{after}"
+        "</article></body></html>"
+    ).encode()
+
+
+def test_links_leave_no_markdown_and_split_no_sentence():
+    links = (
+        '<p>Read the <a href="https://ledger.example/doc_(final)">full document</a> for details'
+        ' of the plan, which the council\npublished on its <a href="javascript:void(0)">tram'
+        ' line</a> page with the\n<a href="https://en.wikipedia.org/wiki/Tram_(vehicle)">maps'
+        " [2019]</a> of every stop.</p>"
+    )
+    article = run(tram_page(links))
+    assert "](" not in article.body and "<javascript" not in article.body
+    assert article.body.split("\n\n") == [
+        TRAM[0],
+        TRAM[1],
+        "Read the full document for details of the plan, which the council published on its "
+        "tram line page with the maps [2019] of every stop.",
+        TRAM[2],
+    ]
+
+
+def test_teaser_cards_and_subscription_footer_are_not_body():
+    cards = "".join(
+        f"<p>-</p><p><a href='/s{n}'>Teaser headline number {n} about something</a></p>"
+        f"<p>A one-line dek for teaser {n}</p>"
+        for n in range(4)
+    )
+    footer = "<p>Get the City Ledger newsletter delivered to your inbox. Sign up now.</p>"
+    article = run(tram_page("", after=footer + cards + "<p>-</p>"))
+    assert article.body.split("\n\n") == TRAM
+
+
+def test_news_items_with_linked_leads_are_kept():
+    items = "".join(
+        f"<li><strong><a href='/n{n}'>Item {n} of the morning briefing is a linked lead</a>."
+        f"</strong> It tells the story of item {n} in a few more words.</li>"
+        for n in range(3)
+    )
+    article = run(tram_page(f"<ul>{items}</ul>"))
+    for n in range(3):
+        assert f"tells the story of item {n} in a few more words." in article.body
+
+
+def test_url_date_wins_over_a_stray_old_date():
+    """No declared date: htmldate's guess from an old sidebar must not beat the URL's day."""
+    stale = "<aside><p>Archive: March 28, 2017</p><time datetime='2017-03-28'>old</time></aside>"
+    url = "https://ledger.example/news/2019/11/19/tram-line"
+    article = run(tram_page("", after=stale), url=url)
+    assert article.published[:10] == "2019-11-19"
+
+
+def test_an_article_trafilatura_cuts_short_is_finished_from_the_dump_reading():
+    """A real page (Wired) whose article is split over several containers: trafilatura keeps
+    the first 45 %; our text-dump reading of the same tree finishes it."""
+    truth = {row["id"]: row for row in map(json.loads, (CORPUS / "truth.jsonl").open())}
+    pid = "aeb-2f42ef1d3ea0"
+    article = run((CORPUS / f"{pid}.html").read_bytes(), url=truth[pid]["url"])
+    last = truth[pid]["body"].strip().split("\n")[-1]
+    assert last in article.body.split("\n\n")
+    assert article.body.count(last) == 1

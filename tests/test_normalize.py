@@ -131,3 +131,66 @@ def test_clean_authors_dedupes_and_drops_the_site_itself() -> None:
 )
 def test_find_dateline(body: str, expected: tuple[str | None, str | None]) -> None:
     assert find_dateline(body) == expected
+
+
+# ---------------------------------------------------------------- issue 17: dates in dumps
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # published and updated rendered side by side: never 1914-06-20 or 1928-07-20
+        ("28. Juni 201914. Januar 2020", "2019-06-28"),
+        ("Posted on28. Juli 201928. Juli 2019", "2019-07-28"),
+        ("Nov 19, 2019Nov 20, 2019", "2019-11-19"),
+        ("June 20 1914", "1914-06-20"),  # a real separator still makes a date
+        ("Juni 201914", None),
+    ],
+)
+def test_neighbouring_dates_never_mix(text: str, expected: str | None) -> None:
+    assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("languages", "expected"),
+    [
+        (["de"], "2012-04-11"),
+        (["pt-BR"], "2012-04-11"),
+        (["en-GB"], "2012-04-11"),
+        (["en"], "2012-11-04"),
+        (["en-US"], "2012-11-04"),
+        (None, "2012-11-04"),
+    ],
+)
+def test_numeric_day_month_order_follows_the_language(languages, expected) -> None:
+    assert parse_date("11/04/2012", languages=languages) == expected
+    short = parse_date("11/04/12", languages=languages)
+    assert short == expected
+
+
+def test_german_dump_reads_its_numeric_date_day_first() -> None:
+    from ingest.textdump import extract_text
+
+    body = [
+        "Der Stadtrat hat am Dienstag nach langer Debatte beschlossen, die Straßenbahn bis zum "
+        "Flughafen zu verlängern, und die Arbeiten sollen im nächsten Frühjahr beginnen.",
+        "Die Kosten werden auf mehr als zweihundert Millionen Euro geschätzt, sagte die "
+        "Bürgermeisterin, und der Bund wird einen großen Teil davon übernehmen müssen.",
+        "Die Opposition kritisierte den Beschluss und verlangte eine neue Prüfung der Pläne, "
+        "weil die Zahl der Fahrgäste in den letzten Jahren nicht gestiegen ist.",
+    ]
+    page = "\n".join(
+        ["Startseite", "Politik", "Straßenbahn fährt bald bis zum Flughafen", "11/04/2012", *body]
+    )
+    article = extract_text(page)
+    assert article.language == "de"
+    assert article.published == "2012-04-11"
+
+
+def test_year_less_date_inside_a_sentence_is_no_stamp() -> None:
+    assert (
+        parse_date(
+            "Microsoft is now rolling out Windows 10 November Update to more devices",
+            reference="2019-11-19",
+        )
+        is None
+    )
+    assert parse_date("Nov 19, 6:55 AM", reference="2019-11-20") == "2019-11-19"

@@ -13,7 +13,8 @@ import pytest
 from ingest.model import Failure, RawDocument
 from ingest.readers import detect_format, iter_documents
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+from .conftest import CORPUS
+
 PAGE = CORPUS / "aeb-042bb7b5feda.html"
 
 

@@ -340,3 +340,196 @@ def test_corpus_text_dumps_score_above_the_bars(tmp_path: Path) -> None:
     assert float(figures["title_acc"]) >= 0.65, final
     assert float(figures["authors_acc"]) >= 0.60, final
     assert float(figures["published_acc"]) >= 0.80, final
+
+
+# ---------------------------------------------------------------- other renderers (issue 17)
+# One article, printed the way each tool prints it. Every dump is written here.
+TITLE = "Harbour bridge reopens after two years of repairs"
+ART = [
+    "The harbour bridge reopened to traffic on Monday morning after two years of repairs that cost "
+    "the city far more than planned, and drivers queued from before dawn to be among the first across.",
+    "Engineers replaced the steel deck and most of the cables, the transport office said, and the "
+    "work should keep the bridge safe for another fifty years if it is maintained as planned.",
+    "Shop owners on both banks said their trade had suffered during the closure, and several asked "
+    "the council for help with their rents while the detour kept customers away from the old town.",
+]
+MENU = ["Home", "News", "Sport", "Weather", "Contact us"]
+
+
+def _wrap(text: str, width: int = 76, indent: str = "   ") -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width=width, initial_indent=indent, subsequent_indent=indent)
+
+
+def _lynx_dump(with_list: bool) -> str:
+    """`lynx -dump` conventions: wrapped indented paragraphs, flush-left headings, `[n]` link
+    markers and a numbered References list (without the list for `-nolist`)."""
+    mark = (lambda n: f"[{n}]") if with_list else (lambda n: "")
+    lines = ["   #" + mark(1) + "Example News RSS " + mark(2) + "alternate", ""]
+    lines += [f"     * {mark(n + 3)}{item}" for n, item in enumerate(MENU)]
+    lines += ["", TITLE, "", f"   By {mark(9)}Mara Quinn", "", "   March 4, 2024", ""]
+    para = ART[0].replace("city", f"{mark(10)}city", 1)
+    for text in (para, *ART[1:]):
+        lines += [*_wrap(text), ""]
+        if text is para:  # an embedded player and a button inside the article
+            lines += ["   IFRAME: https://player.example/embed/?v=1&autoplay=0", ""]
+            lines += ["   (BUTTON) Play video", ""]
+    lines += ["   " + mark(11) + "Subscribe to our newsletter", ""]
+    if with_list:
+        lines += ["References", "", "   Visible links:"]
+        lines += [f"  {n}. https://news.example/link-{n}" for n in range(1, 12)]
+        lines += ["", "   Hidden links:", "  149. https://news.example/hidden"]
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_dump() -> str:
+    """A markdown reader's dump: links (hrefs with parentheses, `<...>` targets), images,
+    emphasis, an ATX and a setext heading, list menus."""
+    menu = [f"  * [{item}](https://news.example/{item.lower()})" for item in MENU]
+    return "\n".join(
+        [
+            "[![Example News](https://news.example/logo.png)](https://news.example/)",
+            "",
+            *menu,
+            "",
+            f"# {TITLE}",
+            "",
+            "By **[Mara Quinn](https://news.example/staff/mara_quinn_(writer))** | March 4, 2024",
+            "",
+            "![The bridge at dawn](https://news.example/img/bridge(1).jpg)",
+            "",
+            ART[0]
+            .replace("the city", "the [city](<https://news.example/city council (budget)>)", 1)
+            .replace("first across", "_first_ across", 1),
+            "",
+            ART[1].replace("steel deck", "**steel deck**", 1),
+            "",
+            "What comes next",
+            "---------------",
+            "",
+            ART[2].replace(
+                "old town", "[old town](https://en.wikipedia.org/wiki/Old_town_(quarter))"
+            ),
+            "",
+            "* * *",
+            "",
+            "  * [Privacy](https://news.example/privacy)",
+            "  * [Terms](https://news.example/terms)",
+        ]
+    )
+
+
+@pytest.mark.parametrize("with_list", [True, False], ids=["lynx", "lynx-nolist"])
+def test_lynx_dumps_read_like_w3m(with_list):
+    article = extract_text(_lynx_dump(with_list))
+    assert article.title == TITLE  # never "149. https://..."
+    assert article.body.split("\n\n") == ART  # wrapped lines joined, markers gone, list dropped
+    assert article.authors == ["Mara Quinn"]
+    assert article.published == "2024-03-04"
+
+
+def test_markdown_dump_reads_like_w3m():
+    article = extract_text(_markdown_dump())
+    assert article.title == TITLE
+    body = article.body
+    for leftover in ("](", "![", "**", "_first_", "<https", "---"):
+        assert leftover not in body
+    assert body.split("\n\n")[:2] == ART[:2]
+    assert ART[2] in body
+    assert article.authors == ["Mara Quinn"]
+    assert article.published == "2024-03-04"
+
+
+def test_renderer_detection_leaves_w3m_and_copy_paste_alone():
+    from ingest.textdump_render import detect_renderer, normalize_dump
+
+    assert detect_renderer(SEED) == "plain"
+    assert normalize_dump(SEED).text == SEED
+    # long unwrapped paragraphs with no blank line between them are never joined
+    pasted = "\n".join([TITLE, *ART, *ART])
+    assert normalize_dump(pasted).text == pasted
+    assert detect_renderer(_lynx_dump(True)) == "lynx"
+    assert detect_renderer(_lynx_dump(False)) == "wrapped"
+    assert detect_renderer(_markdown_dump()) == "markdown"
+
+
+@pytest.mark.parametrize("tool", ["w3m", "lynx"])
+def test_real_renderer_output(tool, tmp_path):
+    """The same article as HTML, rendered by the real tool when it is installed."""
+    import shutil
+    import subprocess
+
+    if shutil.which(tool) is None:
+        pytest.skip(f"{tool} is not installed")
+    link = '<a href="/c(1)">city</a>'
+    paras = "".join("<p>" + p.replace("city", link, 1) + "</p>" for p in ART)
+    menu = "".join(f'<li><a href="/{m}">{m}</a></li>' for m in MENU)
+    page = tmp_path / "page.html"
+    page.write_text(
+        f"<html><head><title>{TITLE}</title></head><body><ul>{menu}</ul><h1>{TITLE}</h1>"
+        f"<p>By Mara Quinn</p><p>March 4, 2024</p>{paras}<p><a href='/s'>Subscribe</a></p>"
+        "</body></html>",
+        encoding="utf-8",
+    )
+    cmd = {
+        "w3m": ["w3m", "-dump", "-T", "text/html", "-cols", "80", str(page)],
+        "lynx": ["lynx", "-dump", "-force_html", "-width=80", str(page)],
+    }[tool]
+    dump = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    article = extract_text(dump)
+    assert article.title == TITLE
+    assert article.body.split("\n\n") == ART
+
+
+def test_readme_dump_example_runs(tmp_path):
+    """The README's "Text dumps from any tool" commands, on a page written here."""
+    import re
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("w3m") is None or shutil.which("lynx") is None:
+        pytest.skip("w3m and lynx are needed for the README example")
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Text dumps from any tool", 1)[1]
+    block = re.search(r"```\n(.*?)```", section, re.DOTALL).group(1)
+    paras = "".join(f"<p>{p}</p>" for p in ART)
+    (tmp_path / "page.html").write_text(
+        f"<html><body><h1>{TITLE}</h1><p>By Mara Quinn</p>{paras}</body></html>",
+        encoding="utf-8",
+    )
+    bindir = str(Path(sys.executable).parent)
+    for command in block.strip().splitlines():
+        done = subprocess.run(
+            command,
+            shell=True,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env={"PATH": f"{bindir}:/usr/bin:/bin"},
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+    article = json.loads(done.stdout)
+    assert article["title"] == TITLE
+    assert article["body"].split("\n\n") == ART
+
+
+def test_a_photo_caption_near_the_body_is_not_the_title():
+    page = "\n".join(
+        [
+            *MENU,
+            TITLE,
+            "The city's oldest crossing is open again.",
+            "By Mara Quinn",
+            "March 4, 2024 11:42",
+            "Cars cross the harbour bridge on its first morning",
+            "Image: Cars cross the harbour bridge on its first morning",
+            "The bridge seen from the old town at dawn.Jane Doe / Reuters file",
+            *ART,
+        ]
+    )
+    article = extract_text(page)
+    assert article.title == TITLE
+    assert article.body.split("\n\n")[-3:] == ART
