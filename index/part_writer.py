@@ -76,7 +76,9 @@ class PartWriter:
     segments to list in the writer's commit (`OpenWriter.commit(parts=...)`).
     """
 
-    def __init__(self, index_dir: Path) -> None:
+    def __init__(self, index_dir: Path, open_writer: Callable[..., Any]) -> None:
+        """`open_writer(index, wait=0)` opens the side index's writer (`index.writer.writer`,
+        passed in so this module never imports the writer that imports it)."""
         self.index_dir = Path(index_dir)
         rows_in, rows_out = Pipe(duplex=False)
         replies_in, replies_out = Pipe(duplex=False)
@@ -87,7 +89,7 @@ class PartWriter:
         if pid == 0:  # the child never returns from here
             rows_out.close()
             replies_in.close()
-            _child_main(rows_in, replies_out, parent, self.index_dir)
+            _child_main(rows_in, replies_out, parent, self.index_dir, open_writer)
         rows_in.close()
         replies_out.close()
         self.pid = pid
@@ -176,12 +178,18 @@ def adopt(folder: Path, index_dir: Path) -> list[Any]:
 
 
 # ----------------------------------------------------------------------------- the child
-def _child_main(rows: Connection, replies: Connection, parent: int, index_dir: Path) -> None:
+def _child_main(
+    rows: Connection,
+    replies: Connection,
+    parent: int,
+    index_dir: Path,
+    open_writer: Callable[..., Any],
+) -> None:
     """Serve the follower until told to quit or the pipe closes; never returns."""
     code = 0
     try:
         _become_quiet_child(parent, keep={rows.fileno(), replies.fileno()})
-        _serve(rows, replies, index_dir)
+        _serve(rows, replies, index_dir, open_writer)
     except BaseException:  # a child must never return into the parent's code
         code = 1
     finally:
@@ -221,10 +229,11 @@ def _become_quiet_child(parent: int, keep: set[int]) -> None:
                     os.close(fd)
 
 
-def _serve(rows: Connection, replies: Connection, index_dir: Path) -> None:
+def _serve(
+    rows: Connection, replies: Connection, index_dir: Path, open_writer: Callable[..., Any]
+) -> None:
     from whoosh import index as windex
 
-    from . import writer as index_writer
     from .schema import build_schema, document
 
     count = 0
@@ -260,7 +269,7 @@ def _serve(rows: Connection, replies: Connection, index_dir: Path) -> None:
                         shutil.rmtree(folder, ignore_errors=True)
                         folder.mkdir(parents=True)
                         side = windex.create_in(str(folder), build_schema())
-                        side_writer = index_writer.writer(side, wait=0)
+                        side_writer = open_writer(side, wait=0)
                     add = side_writer.add_document
                     for row in message[1]:
                         add(**document(row))

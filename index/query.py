@@ -10,17 +10,20 @@ and at most MAX_EXPANSION terms per pattern and MAX_TOTAL_TERMS in the whole que
 
 from __future__ import annotations
 
+import calendar
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
+from . import analysis, fieldvalues
 from .errors import QuerySyntaxError, QueryTooBroad
-from .schema import FIELD_ALIASES, QUERY_FIELDS
+from .schema import FIELD_ALIASES, QUERY_FIELDS, TEXT_FIELDS
 
 MIN_PREFIX = 2
 MAX_EXPANSION = 500
 MAX_TOTAL_TERMS = 1000
 MAX_QUERY_CHARS = 1000
-DEFAULT_FIELDS = ("title", "body")
+DEFAULT_FIELDS = TEXT_FIELDS
 
 
 def make_parser(schema: Any):  # type: ignore[no-untyped-def]
@@ -44,8 +47,12 @@ def parse(text: str, schema: Any, reader: Any | None = None):  # type: ignore[no
     _check_balance(text)
     _check_fields(text, schema)
     parser = make_parser(schema)
+    # every language: title/body words searched in the intl fields too (index/analysis.py)
+    multilingual = reader is not None and analysis.extend_parser(parser, schema, reader)
     try:
-        query = parser.parse(text)
+        query = parser.parse(rewrite(text))
+        if multilingual:
+            query = analysis.real_fields(query)
     except Exception as exc:  # the parser raises assorted errors on odd input
         raise QuerySyntaxError(
             f"Cannot read the query {text!r} ({exc}); check its syntax."
@@ -54,7 +61,172 @@ def parse(text: str, schema: Any, reader: Any | None = None):  # type: ignore[no
     query = query.accept(_cheap_every)
     if reader is not None:
         check_bounds(query, reader, text)
+        query = query.accept(lambda node: _resolve_node(node, reader))
     return query
+
+
+_QUOTED_OR_NOT = re.compile(r'("[^"]*")|([^"]+)')
+_SIGN = re.compile(r'(?:(?<=^)|(?<=[\s(]))([-+])(?=[\w"(])')
+_MONTH_VALUE = re.compile(r"\b(month:)(\[[^\]]*\]|\{[^}]*\}|[^\s()]+)")
+_YEAR_MONTH = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})(?!\d)")
+_COMPARE = re.compile(r"\b(published|date|year|month):(>=|<=|>|<)([^\s()\[\]{}]+)")
+
+
+def rewrite(text: str) -> str:
+    """What readers type, in Whoosh's syntax: `-word` is `NOT word` and `+word` is `word`
+    (words are required anyway), as on every web search engine (a hyphen inside a word,
+    `clean-up`, stays); `month:2024-11` is `month:202411`; `published:>2024` and the other
+    comparisons become ranges (`>2024` is after 2024, `>=2024` from its first day)."""
+
+    def sign(m: re.Match[str]) -> str:
+        if text.count('"', 0, m.start()) % 2:  # inside a phrase: a hyphen
+            return m[0]
+        return "NOT " if m[1] == "-" else ""
+
+    text = _SIGN.sub(sign, text)
+    out = []
+    for quoted, plain in _QUOTED_OR_NOT.findall(text):
+        if quoted:
+            out.append(quoted)
+            continue
+        plain = _MONTH_VALUE.sub(lambda m: m[1] + _YEAR_MONTH.sub(r"\1\2", _pad(m[2])), plain)
+        out.append(_COMPARE.sub(_comparison, plain))
+    return "".join(out)
+
+
+def _pad(value: str) -> str:
+    return _YEAR_MONTH.sub(lambda m: f"{m[1]}-{int(m[2]):02d}", value)
+
+
+_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?$")
+
+
+def date_bound(value: str, *, end: bool, name: str) -> datetime:
+    """2024 / 2024-05 / 2024-05-31 as the first (or, with `end`, last) moment of that period."""
+    m = _DATE.match(value.strip())
+    if not m:
+        raise QuerySyntaxError(
+            f"{name} {value!r} is not a date: write 2024, 2024-05 or 2024-05-31."
+        )
+    year, month, day = int(m[1]), int(m[2] or 0), int(m[3] or 0)
+    try:
+        if not end:
+            return datetime(year, month or 1, day or 1)
+        if day:
+            start = datetime(year, month, day)
+            return start + timedelta(days=1) - timedelta(microseconds=1)
+        if month:
+            last = calendar.monthrange(year, month)[1]
+            return datetime(year, month, last, 23, 59, 59, 999999)
+        return datetime(year, 12, 31, 23, 59, 59, 999999)
+    except ValueError as exc:
+        raise QuerySyntaxError(f"{name} {value!r} is not a valid date ({exc}).") from exc
+
+
+def _comparison(m: re.Match[str]) -> str:
+    field, op, value = m[1], m[2], m[3]
+    if field in ("year", "month"):
+        if not value.isdigit():
+            raise QuerySyntaxError(
+                f"{field}:{op}{value} compares with {value!r}, which is not a number: "
+                f"write {field}:{op}2024" + ("11" if field == "month" else "") + "."
+            )
+        ranges = {">": f"{{{value} to]", ">=": f"[{value} to]", "<": f"[to {value}}}"}
+        return f"{field}:" + ranges.get(op, f"[to {value}]")
+    if op in (">", "<="):
+        last = date_bound(value, end=True, name=f"{field}:{op}")
+        day = (last + timedelta(days=1)).date() if op == ">" else last.date()
+        return f"{field}:[{day.isoformat()} to]" if op == ">" else f"{field}:[to {day.isoformat()}]"
+    first = date_bound(value, end=False, name=f"{field}:{op}")
+    if op == ">=":
+        return f"{field}:[{first.date().isoformat()} to]"
+    return f"{field}:[to {(first - timedelta(days=1)).date().isoformat()}]"
+
+
+def _resolve_node(node: Any, reader: Any) -> Any:
+    """Bring a query node to what the index holds: a typed author, category, site or language
+    becomes its indexed values (`index.fieldvalues`); a prefix or wildcard becomes its words
+    (an Or of terms, read from the whole index, so every match gets a relevance score, the
+    same however the index is split into segments)."""
+    from whoosh import query as q
+
+    kind = type(node)
+    if kind is q.Term and node.fieldname in fieldvalues.RESOLVED_FIELDS:
+        values = resolve_value(reader, node.fieldname, str(node.text))
+        return _any_of(node.fieldname, values, node.boost)
+    if kind in (q.Prefix, q.Wildcard) and node.fieldname in analysis.SEARCHED_FIELDS:
+        found = [t.decode("utf-8") if isinstance(t, bytes) else t for t in node._btexts(reader)]
+        return _any_of(node.fieldname, found, node.boost)
+    return node
+
+
+def trim(query: Any, reader: Any) -> Any:
+    """`query` made cheap to run on this index, with the same hits and scores.
+
+    An unfielded word or "phrase" is an Or over TEXT_FIELDS. Its alternatives that match
+    nothing here (a field holding none of the words: most often `captions`, which many
+    articles lack) are dropped: each costs a matcher per segment, and a term with no
+    postings adds no hit and no score. The Or that is left is run as Whoosh's tree of
+    unions: for an Or of three or more parts on an index of up to 5,000 documents Whoosh
+    otherwise picks its array matcher, a Python loop over every document number (3x the
+    CPU of a word, measured in bench/bench_search.py). An Or whose alternatives all match
+    nothing is kept (it is cheap, and an empty Or would change an And around it).
+    """
+    from whoosh import query as q
+
+    fields = analysis.SEARCHED_FIELDS  # the text fields and their per-language twins
+
+    def absent(node: Any) -> bool:
+        if type(node) is q.Term and node.fieldname in fields:
+            return not reader.doc_frequency(node.fieldname, node.text)
+        if type(node) is q.Phrase and node.fieldname in fields:
+            return any(not reader.doc_frequency(node.fieldname, w) for w in node.words)
+        return False
+
+    def alternatives(node: Any) -> bool:
+        """An Or of one word or phrase over the text fields (and, in an archive with other
+        languages, their `_intl` twins, one term per analysis in use), as the parser makes it."""
+        return all(
+            type(sub) in (q.Term, q.Phrase) and sub.fieldname in fields for sub in node.subqueries
+        )
+
+    def visit(node: Any) -> Any:
+        if type(node) is q.Or and len(node.subqueries) > 1 and alternatives(node):
+            kept = [sub for sub in node.subqueries if not absent(sub)]
+            if kept and len(kept) < len(node.subqueries):
+                if len(kept) == 1 and node.boost == 1.0:
+                    return kept[0]
+                node.subqueries = kept  # `accept` hands `visit` a copy
+            node.matcher_type = q.Or.DEFAULT_MATCHER
+        return node
+
+    return query.accept(visit)
+
+
+def _any_of(fieldname: str, values: list[str], boost: float) -> Any:
+    from whoosh import query as q
+
+    if not values:
+        return q.NullQuery
+    if len(values) == 1:
+        return q.Term(fieldname, values[0], boost=boost)
+    return q.Or([q.Term(fieldname, v) for v in values], boost=boost)
+
+
+def field_values(reader: Any, fieldname: str) -> list[str]:
+    """Every value indexed in `fieldname`, kept on the reader (it never changes)."""
+    cache = reader.__dict__.setdefault("_newsarchive_values", {})
+    if fieldname not in cache:
+        cache[fieldname] = [
+            t.decode("utf-8") if isinstance(t, bytes) else str(t)
+            for t in reader.field_terms(fieldname)
+        ]
+    return cache[fieldname]
+
+
+def resolve_value(reader: Any, fieldname: str, typed: str) -> list[str]:
+    """The indexed values of `fieldname` that `typed` names (`index.fieldvalues`)."""
+    return fieldvalues.matching(typed, field_values(reader, fieldname))
 
 
 def _cheap_every(node: Any) -> Any:

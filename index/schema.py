@@ -2,7 +2,8 @@
 
 - Only `id` and `hash` are stored: hits are rendered from SQLite (title, url, body for
   snippets), so the index stays small and the body is never duplicated.
-- `title` and `body` are stemmed, with positions (phrases). No `spelling=True`: the separate
+- `title`, `body` and `captions` are stemmed (Snowball English, `text_analyzer`), with
+  positions (phrases). No `spelling=True`: the separate
   spelling words doubled the postings and cost 40% of the build; did-you-mean turns stems
   back into words instead (`index.spelling`). No stop list: a stop list renumbers
   positions, so "state of the union" would also match "state union" (regression-tested).
@@ -13,6 +14,14 @@
   `c_when` the publication time in seconds since 0001-01-01 (0 when undated) and `c_month`
   yyyymm (0 when undated). `published`, `year` and `month` stay indexed for typed queries
   such as published:[2024 to 2025] or year:2024.
+- The schema saved in the index is made of Whoosh's own classes only (`StemmedText`
+  pickles as a stock TEXT with the same analyzer and format), so stock whoosh-reloaded
+  opens and searches the index without this package; `writer.open_index` passes
+  `build_schema()` back in, which re-attaches the direct indexing path.
+- `language` keeps a RefBytes column too (the language facet and filter). An article that is
+  not plain English (another language, or CJK characters) is indexed in `title_intl` /
+  `body_intl` / `captions_intl` instead of `title` / `body` / `captions`, analyzed by its
+  language (`index.analysis`).
 """
 
 from __future__ import annotations
@@ -24,17 +33,20 @@ from itertools import pairwise
 from pickle import dumps
 from typing import Any
 
-from whoosh.analysis import StemmingAnalyzer
+from whoosh.analysis import LowercaseFilter, RegexTokenizer, StemFilter
 from whoosh.columns import NumericColumn, RefBytesColumn, VarBytesColumn
 from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
 
-SCHEMA_VERSION = "2"
+from . import analysis
+
+SCHEMA_VERSION = "4"  # 3: Snowball English, captions, stock-Whoosh pickle; 4: languages
 AUTHOR_SEP = "\x1f"  # joins names in the c_authors column; never inside a name
 
 # Field names a user may type in a query (`author:` is an alias of `authors`).
 QUERY_FIELDS = (
     "title",
     "body",
+    "captions",
     "authors",
     "category",
     "site",
@@ -43,11 +55,20 @@ QUERY_FIELDS = (
     "year",
     "month",
 )
-FIELD_ALIASES = {"author": "authors", "date": "published", "lang": "language"}
+FIELD_ALIASES = {
+    "author": "authors",
+    "date": "published",
+    "lang": "language",
+    "caption": "captions",
+}
+TEXT_FIELDS = ("title", "body", "captions")  # searched by words without a field name
+LANGUAGE = "en"
 
 
 def text_analyzer():  # type: ignore[no-untyped-def]
-    return StemmingAnalyzer(stoplist=None, minsize=1)
+    """The English analysis of every text field: words, lower case, Snowball English stems
+    (Porter2: `cupping` → `cup`, where Porter kept `cupp`). No stop list (see above)."""
+    return RegexTokenizer() | LowercaseFilter() | StemFilter(lang=LANGUAGE)
 
 
 _STEMS: dict[str, str] = {}  # word -> stem, shared by every StemmedText field of the process
@@ -71,14 +92,20 @@ class StemmedText(TEXT):
             return super().index(value, **kwargs)
         return _index_stemmed(value, self.format.field_boost)
 
+    def __reduce_ex__(self, protocol: Any):  # type: ignore[no-untyped-def,override]
+        """Pickle as Whoosh's own TEXT (same analyzer, format and settings), so the index's
+        saved schema names no class of this package."""
+        import copyreg
+
+        state = {k: v for k, v in self.__dict__.items() if k != "_direct"}
+        return copyreg._reconstructor, (TEXT, object, None), state
+
 
 def _reproducible(field: TEXT) -> bool:
     """Whether `field` has exactly the analyzer and format `_index_stemmed` reproduces."""
     known = field.__dict__.get("_direct")
     if known is None:
-        from whoosh.analysis import LowercaseFilter, RegexTokenizer, StemFilter
         from whoosh.formats import Positions
-        from whoosh.lang.porter import stem
 
         items = getattr(field.analyzer, "items", [])
         known = (
@@ -86,23 +113,36 @@ def _reproducible(field: TEXT) -> bool:
             and [type(i) for i in items] == [RegexTokenizer, LowercaseFilter, StemFilter]
             and items[0].expression.pattern == _WORD_PATTERN
             and not items[0].gaps
-            and items[2].stemfn is stem
             and not items[2].ignore
-            and items[2].lang is None
+            and items[2].lang == LANGUAGE
         )
         field.__dict__["_direct"] = known
     return known
 
 
-_WORD_PATTERN = r"[\w\*]+(\.?[\w\*]+)*"  # StemmingAnalyzer's default expression
+_WORD_PATTERN = r"[\w\*]+(\.?[\w\*]+)*"  # RegexTokenizer's default expression
 _WORDS = re.compile(r"[\w\*]+(?:\.?[\w\*]+)*", re.UNICODE)  # the same matches, no group
+
+
+def _stemmer():  # type: ignore[no-untyped-def]
+    """The very function StemFilter(lang=LANGUAGE) stems with."""
+    global _STEM_FN
+    if _STEM_FN is None:
+        from whoosh.lang import stemmer_for_language
+
+        _STEM_FN = stemmer_for_language(LANGUAGE)
+    return _STEM_FN
+
+
+_STEM_FN = None
 
 
 def _index_stemmed(value: str, field_boost: float) -> list[tuple[bytes, int, float, bytes]]:
     """(term bytes, frequency, weight, encoded positions) per distinct stem, in order of first
     occurrence, as TEXT.index would give them."""
-    from whoosh.lang.porter import stem
     from whoosh.system import pack_uint
+
+    stem = _stemmer()
 
     # Lower-casing the tokens joined by spaces equals lower-casing each (a space is neither
     # cased nor case-ignorable, so even Greek final sigma sees the same context).
@@ -144,16 +184,18 @@ def build_schema() -> Schema:
         hash=ID(stored=True),
         title=StemmedText(analyzer=text_analyzer(), field_boost=2.0),
         body=StemmedText(analyzer=text_analyzer()),
+        captions=StemmedText(analyzer=text_analyzer()),
         authors=KEYWORD(commas=True, scorable=True),
         category=ID(sortable=RefBytesColumn()),
         site=ID(sortable=RefBytesColumn()),
-        language=ID,
+        language=ID(sortable=RefBytesColumn()),
         published=DATETIME,
         year=NUMERIC(int),
         month=NUMERIC(int),  # yyyymm
         c_authors=COLUMN(VarBytesColumn()),
         c_when=COLUMN(NumericColumn("q", default=0)),
         c_month=COLUMN(NumericColumn("i", default=0)),
+        **analysis.schema_fields(),  # articles not in plain English (index/analysis.py)
     )
 
 
@@ -198,6 +240,8 @@ def document(row: dict[str, Any]) -> dict[str, Any]:
         "title": row.get("title") or "",
         "body": row.get("body") or "",
     }
+    if row.get("captions"):  # captions joined by newlines (archive.indexing.ROW_COLUMNS)
+        doc["captions"] = str(row["captions"])
     # Commas separate KEYWORD values, so a comma inside a name ("Smith, Jr.") becomes a space.
     names = [" ".join(name.replace(",", " ").split()) for name in authors_list(row.get("authors"))]
     names = list(dict.fromkeys(n.replace(AUTHOR_SEP, " ") for n in names if n))
@@ -214,4 +258,5 @@ def document(row: dict[str, Any]) -> dict[str, Any]:
         doc["month"] = published.year * 100 + published.month
         doc["c_when"] = when_seconds(published)
         doc["c_month"] = published.year * 100 + published.month
+    analysis.localize(doc, row.get("language"))
     return doc

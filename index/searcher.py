@@ -10,27 +10,26 @@ the scorer only ranks the page, restricted to the filtered list. Totals are neve
 
 from __future__ import annotations
 
-import calendar
 import gc
 import heapq
-import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from itertools import chain
 from typing import Any
 
-from . import columns, dense
+from . import columns, dense, fieldvalues
+from .analysis import SEARCHED_FIELDS, more_like_text
 from .errors import QuerySyntaxError
-from .query import parse
+from .query import date_bound, parse, resolve_value, trim
 from .schema import when_seconds
 from .spelling import suggest
 
 SORTS = ("relevance", "newest", "oldest")
-FACETS = ("author", "category", "site", "year", "month")
+FACETS = ("author", "category", "site", "language", "year", "month")
+LABELLED = ("category", "site", "language")  # facets and filters read from RefBytes columns
 INTERVALS = ("year", "month")
 ONE_PASS_MAX_HITS = 3000  # see _one_pass
 TOP_FACET_VALUES = 20  # per author/category/site facet; years and months are all shown
@@ -64,11 +63,23 @@ class Filters:
     authors: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     sites: list[str] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)  # ISO 639-1 codes, as detected
     since: str | None = None  # 2024, 2024-05 or 2024-05-31 (inclusive)
     until: str | None = None  # inclusive: until 2024 means up to the end of 2024
 
     def empty(self) -> bool:
-        return not (self.authors or self.categories or self.sites or self.since or self.until)
+        return not (
+            self.authors
+            or self.categories
+            or self.sites
+            or self.languages
+            or self.since
+            or self.until
+        )
+
+    def labelled(self) -> tuple[tuple[str, list[str]], ...]:
+        """(column field, wanted values) of the filters read from RefBytes columns."""
+        return (("category", self.categories), ("site", self.sites), ("language", self.languages))
 
 
 @dataclass(slots=True)
@@ -123,37 +134,10 @@ def open_searcher(ix: Any):  # type: ignore[no-untyped-def]
     yield searcher
 
 
-_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?$")
-
-
-def date_bound(value: str, *, end: bool, name: str) -> datetime:
-    """2024 / 2024-05 / 2024-05-31 as the first (or, with `end`, last) moment of that period."""
-    m = _DATE.match(value.strip())
-    if not m:
-        raise QuerySyntaxError(
-            f"{name} {value!r} is not a date: write 2024, 2024-05 or 2024-05-31."
-        )
-    year, month, day = int(m[1]), int(m[2] or 0), int(m[3] or 0)
-    try:
-        if not end:
-            return datetime(year, month or 1, day or 1)
-        if day:
-            start = datetime(year, month, day)
-            return start + timedelta(days=1) - timedelta(microseconds=1)
-        if month:
-            last = calendar.monthrange(year, month)[1]
-            return datetime(year, month, last, 23, 59, 59, 999999)
-        return datetime(year, 12, 31, 23, 59, 59, 999999)
-    except ValueError as exc:
-        raise QuerySyntaxError(f"{name} {value!r} is not a valid date ({exc}).") from exc
-
-
 def _resolve(reader: Any, fieldname: str, value: str) -> list[str]:
-    """Indexed values of an exact-value field equal to `value`, ignoring case."""
-    if reader.doc_frequency(fieldname, value):
-        return [value]
-    wanted = value.casefold().strip()
-    return [t for t in reader.field_terms(fieldname) if str(t).casefold() == wanted]
+    """Indexed values of an exact-value field that `value` names, ignoring case and accents
+    (`index.fieldvalues`, as `author:`, `category:` and `site:` in a query)."""
+    return resolve_value(reader, fieldname, value)
 
 
 def _date_window(filters: Filters) -> tuple[int, int] | None:
@@ -172,15 +156,11 @@ def _date_window(filters: Filters) -> tuple[int, int] | None:
 
 
 def _wanted_labels(labels: list[str], values: list[str]) -> set[int]:
-    """Label numbers per value: the exact value when indexed, else any equal ignoring case
-    (as `_resolve` does for terms)."""
+    """Label numbers of the labels the `values` name (as `_resolve` does for terms)."""
     out: set[int] = set()
     for value in values:
-        exact = {i for i, label in enumerate(labels) if label == value}
-        if not exact:
-            wanted = value.casefold().strip()
-            exact = {i for i, label in enumerate(labels) if label and label.casefold() == wanted}
-        out |= exact
+        named = set(fieldvalues.matching(value, [label for label in labels if label]))
+        out |= {i for i, label in enumerate(labels) if label in named}
     return out
 
 
@@ -194,7 +174,7 @@ def restrict(searcher: Any, docs: Iterable[int], filters: Filters | None) -> lis
     if filters is None or filters.empty():
         return docs
     window = _date_window(filters)  # checked first: a bad date is an error even without hits
-    for fieldname, values in (("category", filters.categories), ("site", filters.sites)):
+    for fieldname, values in filters.labelled():
         if values and docs:
             refs, labels = columns.labelled(searcher, fieldname)
             wanted = _wanted_labels(labels, values)
@@ -226,6 +206,7 @@ def filter_query(reader: Any, filters: Filters | None):  # type: ignore[no-untyp
         ("authors", filters.authors),
         ("category", filters.categories),
         ("site", filters.sites),
+        ("language", filters.languages),
     ):
         if values:
             terms = [t for v in values for t in _resolve(reader, fieldname, v)]
@@ -276,15 +257,31 @@ def _top(counts: dict[int, int], labels: list[str], top: int) -> dict[str, int]:
 def facet_counts(
     searcher: Any, docs: list[int], top: int = TOP_FACET_VALUES
 ) -> dict[str, dict[str, int]]:
-    """Counts per author, category, site, year and month over every document in `docs`."""
+    """Counts per author, category, site, language, year and month over every document in `docs`."""
     out: dict[str, dict[str, int]] = {}
     per_doc, names = columns.authors(searcher)
     out["author"] = _top(Counter(chain.from_iterable(map(per_doc.__getitem__, docs))), names, top)
-    for name in ("category", "site"):
+    for name in LABELLED:
         refs, labels = columns.labelled(searcher, name)
-        out[name] = _top(Counter(map(refs.__getitem__, docs)), labels, top)
+        only = _only_label(searcher, name, refs)
+        counts = (
+            {only: len(docs)} if only is not None and docs else Counter(map(refs.__getitem__, docs))
+        )
+        out[name] = _top(counts, labels, top)
     out["year"], out["month"] = _period_counts(searcher, docs)
     return out
+
+
+def _only_label(searcher: Any, name: str, refs: Any) -> int | None:
+    """The label number every document has when they all have the same (an archive in one
+    language, from one site): its facet needs no pass over the hits. Looked up once per
+    searcher."""
+    cache = columns.kept(searcher)
+    key = ("only", name)
+    if key not in cache:
+        used = set(refs)
+        cache[key] = used.pop() if len(used) == 1 else None
+    return cache[key]
 
 
 def _period_counts(searcher: Any, docs: Iterable[int]) -> tuple[dict[str, int], dict[str, int]]:
@@ -305,16 +302,29 @@ def _periods(per_month: dict[int, int]) -> tuple[dict[str, int], dict[str, int]]
     return years, months
 
 
-def highlight_terms(query: Any, reader: Any) -> list[str]:
-    """Analyzed title/body words the query matches (wildcards expanded), for snippets."""
+def highlight_terms(query: Any, reader: Any = None) -> list[str]:
+    """Analyzed title/body/captions words the query asks for (prefixes are already expanded
+    by `query.parse`), whether or not some title holds them; words under NOT are left out.
+    Snippets mark the body's words that analyze to one of these."""
+    from whoosh import query as q
+
     words: set[str] = set()
-    try:
-        found = query.existing_terms(reader, phrases=True, expand=True)
-    except Exception:
-        found = set()
-    for fieldname, text in found:
-        if fieldname in ("title", "body"):
+
+    def visit(node: Any) -> None:
+        if isinstance(node, q.Not):
+            return
+        if isinstance(node, q.AndNot):
+            visit(node.a)
+            return
+        if isinstance(node, q.Term) and node.fieldname in SEARCHED_FIELDS:
+            text = node.text
             words.add(text.decode("utf-8") if isinstance(text, bytes) else str(text))
+        elif isinstance(node, q.Phrase) and node.fieldname in SEARCHED_FIELDS:
+            words.update(str(w) for w in node.words)
+        for child in node.children():
+            visit(child)
+
+    visit(query)
     return sorted(words)
 
 
@@ -345,6 +355,8 @@ def search(
     with gc_paused(), open_searcher(ix) as searcher:
         reader = searcher.reader()
         query = parse(text, ix.schema, reader)
+        terms = highlight_terms(query)  # before trim: every word the query asks for
+        query = trim(query, reader)
         wanted = None if all_hits else limit * page
         start = 0 if all_hits else limit * (page - 1)
         arrays = _dense_search(searcher, query, filters, sort, wanted, start, facets)
@@ -356,8 +368,8 @@ def search(
                 ids=columns.article_ids(searcher, [d for d, _ in ranked]),
                 scores=[s for _, s in ranked],
                 facets=found_facets,
-                suggestion=suggest(searcher, text, is_word),
-                terms=highlight_terms(query, reader),
+                suggestion=None if total else suggest(searcher, text, is_word),
+                terms=terms,
             )
         scored: list[tuple[int, float]] | None = None
         if sort == "relevance" and _one_pass(query, reader):
@@ -385,8 +397,8 @@ def search(
             ids=columns.article_ids(searcher, [d for d, _ in ranked]),
             scores=[s for _, s in ranked],
             facets=facet_counts(searcher, docs) if facets else {},
-            suggestion=suggest(searcher, text, is_word),
-            terms=highlight_terms(query, reader),
+            suggestion=None if docs else suggest(searcher, text, is_word),
+            terms=terms,
         )
 
 
@@ -435,7 +447,7 @@ def _dense_filter(searcher: Any, filters: Filters, window: tuple[int, int] | Non
     import numpy as np
 
     mask = np.ones(searcher.doc_count_all(), dtype=bool)
-    for fieldname, values in (("category", filters.categories), ("site", filters.sites)):
+    for fieldname, values in filters.labelled():
         if values:
             refs, labels = columns.labelled(searcher, fieldname)
             wanted = sorted(_wanted_labels(labels, values))
@@ -458,9 +470,15 @@ def _dense_facets(searcher: Any, mask: Any, docs: Any) -> dict[str, dict[str, in
 
     _per_doc, names = columns.authors(searcher)
     out = {"author": _top(dense.author_counts(searcher, mask), names, TOP_FACET_VALUES)}
-    for name in ("category", "site"):
+    for name in LABELLED:
         refs, labels = columns.labelled(searcher, name)
-        out[name] = _top(dense.counts(np.asarray(refs), docs), labels, TOP_FACET_VALUES)
+        only = _only_label(searcher, name, refs)
+        counts = (
+            {only: len(docs)}
+            if only is not None and len(docs)
+            else dense.counts(np.asarray(refs), docs)
+        )
+        out[name] = _top(counts, labels, TOP_FACET_VALUES)
     month = np.asarray(columns.numeric(searcher, "c_month", "i"))
     out["year"], out["month"] = _periods(dense.counts(month, docs))
     return out
@@ -469,7 +487,7 @@ def _dense_facets(searcher: Any, mask: Any, docs: Any) -> dict[str, dict[str, in
 def matching_docs(searcher: Any, query: Any) -> list[int]:
     """Every live document matching `query`, ascending, unscored.
 
-    `*`, one word and one word over title and body (an Or of terms) read postings a block at
+    `*`, one word and one word over the text fields (an Or of terms) read postings a block at
     a time (`columns.term_docs`); anything else goes through Whoosh's matchers.
     """
     from whoosh import query as q
@@ -478,7 +496,7 @@ def matching_docs(searcher: Any, query: Any) -> list[int]:
         return columns.live_docs(searcher)
     terms = query.subqueries if isinstance(query, q.Or) else [query]
     if terms and all(
-        isinstance(t, q.Term) and isinstance(t.text, str) and t.fieldname in ("title", "body")
+        isinstance(t, q.Term) and isinstance(t.text, str) and t.fieldname in SEARCHED_FIELDS
         for t in terms
     ):
         if len(terms) == 1:
@@ -521,11 +539,18 @@ def doc_number(searcher: Any, article_id: int) -> int | None:
 
 
 def more_like(
-    ix: Any, article_id: int, text: str, *, limit: int = 10, filters: Filters | None = None
+    ix: Any,
+    article_id: int,
+    text: str,
+    *,
+    limit: int = 10,
+    filters: Filters | None = None,
+    language: str | None = None,
 ) -> list[tuple[int, float]]:
     """Articles whose key terms resemble `text` (the article's own title and body), best first.
 
-    The body is not stored in the index, so the caller passes the text it read from SQLite.
+    The body is not stored in the index, so the caller passes the text it read from SQLite
+    (and the article's `language`: its key terms come from the field it was indexed in).
     The article itself is left out; an article missing from the index gives [].
     """
     from whoosh import query as q
@@ -535,8 +560,9 @@ def more_like(
         if docnum is None:
             return []
         fq = filter_query(searcher.reader(), filters)
+        fieldname, text = more_like_text(language, text)
         results = searcher.more_like(
-            docnum, "body", text=text, top=limit, numterms=20, filter=fq or q.Every()
+            docnum, fieldname, text=text, top=limit, numterms=20, filter=fq or q.Every()
         )
         column = searcher.reader().column_reader("id")
         return [
@@ -559,7 +585,7 @@ def period_counts(
         if text is None:
             found: Iterable[int] = reader.all_doc_ids()
         else:
-            found = searcher.docs_for_query(parse(text, ix.schema, reader))
+            found = searcher.docs_for_query(trim(parse(text, ix.schema, reader), reader))
         years, months = _period_counts(searcher, restrict(searcher, found, filters))
         return years if interval == "year" else months
 

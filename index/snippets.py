@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from .analysis import CJK
+
 MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
 SNIPPET_CHARS = 240
 ELLIPSIS = " … "
@@ -20,24 +22,34 @@ WINDOW_CHARS = 1600
 STEM_PREFIX = 4
 
 
-def _window(text: str, terms: list[str]) -> str:
-    """The part of `text` worth highlighting: from shortly before the first word that may
-    stem to a term to WINDOW_CHARS later.
+def _prefix(term: str) -> str:
+    """Letters every word that stems to `term` starts with: Snowball English changes at
+    most a stem's last letter ("happi" ← "happy", "onli" ← "only") but for a few whole
+    words ("die" ← "dying", "sky" ← "skies"), which still share all but the stem's last."""
+    return term[: max(1, min(STEM_PREFIX, len(term) - 1))]
 
-    Highlighting stems every word it is given (15 ms for a long article, 20 of them per
-    page); a Porter stem is a prefix of its word but for the last letters, so a word
-    starting with a stem's first letters marks where the matches can be.
+
+def _window(text: str, terms: list[str], analyzer: Any) -> str:
+    """The part of `text` worth highlighting: from shortly before the first word that
+    analyzes to a term to WINDOW_CHARS later.
+
+    Highlighting analyzes every word it is given (15 ms for a long article, 20 of them per
+    page), so only words starting with a term's first letters (`_prefix`) are analyzed here,
+    one by one, to find the first real match; a text holding none gives its opening.
     """
     if len(text) <= WINDOW_CHARS:
         return text
-    prefixes = sorted({t[:STEM_PREFIX] for t in terms}, key=len, reverse=True)
-    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, prefixes)) + ")", re.IGNORECASE)
-    found = pattern.search(text)
-    if not found:
-        return text[:WINDOW_CHARS]
-    start = text.rfind(" ", 0, max(0, found.start() - 200)) + 1
-    end = text.find(" ", start + WINDOW_CHARS)
-    return text[start : end if end > 0 else len(text)]
+    wanted = set(terms)
+    prefixes = sorted({_prefix(t) for t in terms}, key=len, reverse=True)
+    # a CJK bigram sits inside a run of word characters: no word boundary before it
+    starts = "|".join(("" if CJK.match(p) else r"\b") + re.escape(p) for p in prefixes)
+    pattern = re.compile(r"(?:" + starts + r")[\w.]*", re.IGNORECASE)
+    for found in pattern.finditer(text):
+        if any(token.text in wanted for token in analyzer(found.group(0))):
+            start = text.rfind(" ", 0, max(0, found.start() - 200)) + 1
+            end = text.find(" ", start + WINDOW_CHARS)
+            return text[start : end if end > 0 else len(text)]
+    return text[:WINDOW_CHARS]
 
 
 def _formatter():  # type: ignore[no-untyped-def]
@@ -51,6 +63,27 @@ def _formatter():  # type: ignore[no-untyped-def]
 
         def format_token(self, text, token, replace=False):  # type: ignore[no-untyped-def]
             return MARK_OPEN + html.escape(get_text(text, token, replace), quote=False) + MARK_CLOSE
+
+        def format_fragment(self, fragment, replace=False):  # type: ignore[no-untyped-def]
+            """One mark per run of overlapping or touching matches: CJK bigrams overlap,
+            and Whoosh's own formatter skipped every other one (the end of 書籍を unmarked)."""
+            spans: list[list[int]] = []
+            for t in sorted(fragment.matches, key=lambda t: (t.startchar, -t.endchar)):
+                if t.startchar is None:
+                    continue
+                if spans and t.startchar <= spans[-1][1]:
+                    spans[-1][1] = max(spans[-1][1], t.endchar)
+                else:
+                    spans.append([t.startchar, t.endchar])
+            text, index, out = fragment.text, fragment.startchar, []
+            for start, end in spans:
+                if start < index:
+                    continue
+                out.append(self._text(text[index:start]))
+                out.append(MARK_OPEN + html.escape(text[start:end], quote=False) + MARK_CLOSE)
+                index = end
+            out.append(self._text(text[index : fragment.endchar]))
+            return "".join(out)
 
     return MarkFormatter()
 
@@ -66,7 +99,7 @@ def snippet(text: str, terms: Iterable[str], analyzer: Any, *, top: int = 2) -> 
     termset = [t for t in terms if t]
     if termset:
         fragmenter = ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
-        region = _window(text, termset)
+        region = _window(text, termset, analyzer)
         out = highlight(region, termset, analyzer, fragmenter, _formatter(), top=top)
         if out:
             return " ".join(out.split())

@@ -209,10 +209,11 @@ def open_index(index_dir: Path):  # type: ignore[no-untyped-def]
         raise IndexMissing(
             f"There is no search index in {index_dir}: run `newsarchive reindex` to build it."
         )
+    _check_schema(index_dir)
     try:
-        ix = index.open_dir(str(index_dir))
-        _check_schema(ix, index_dir)
-        return ix
+        # Our schema object, not the saved one: the saved one is stock Whoosh classes (so
+        # stock Whoosh can read the index) and lacks our direct indexing path.
+        return index.open_dir(str(index_dir), schema=build_schema())
     except (IndexMissing, IndexCorrupt):  # IndexOutdated included
         raise
     except Exception as exc:  # Whoosh has no checksums: corruption shows as any exception
@@ -222,14 +223,17 @@ def open_index(index_dir: Path):  # type: ignore[no-untyped-def]
         ) from exc
 
 
-def _check_schema(ix: Any, index_dir: Path) -> None:
-    names = set(ix.schema.names())
-    expected = set(build_schema().names())
-    if not expected <= names:
+def _check_schema(index_dir: Path) -> None:
+    """An index built by an older schema (its SCHEMA_VERSION file says which) is outdated:
+    derived data that `archive.indexing` rebuilds from SQLite."""
+    try:
+        version = (index_dir / "SCHEMA_VERSION").read_text().strip()
+    except OSError:
+        version = "none"
+    if version != SCHEMA_VERSION:
         raise IndexOutdated(
-            f"The search index in {index_dir} was built with another schema "
-            f"(missing fields: {', '.join(sorted(expected - names))}); "
-            "run `newsarchive reindex` to rebuild it."
+            f"The search index in {index_dir} was built with schema version {version}, "
+            f"not {SCHEMA_VERSION}; run `newsarchive reindex` to rebuild it."
         )
 
 
@@ -423,7 +427,9 @@ def build_fresh(
         _recover_locked(index_dir, new, old)
         shutil.rmtree(new, ignore_errors=True)
         ix = create_index(new, locked=True)
-        part = PartWriter(new) if (several_cores() if parallel is None else parallel) else None
+        part = (
+            PartWriter(new, writer) if (several_cores() if parallel is None else parallel) else None
+        )
         total = 0
         seen: set[str] = set()
         opened: OpenWriter | None = None

@@ -74,7 +74,7 @@ def test_result_shape_matches_design(db, archive):
         "id", "title", "published", "authors", "category", "site", "url", "score", "snippet",
     ]  # fmt: skip
     assert isinstance(hit["authors"], list) and hit["score"] > 0
-    assert list(result["facets"]) == ["author", "category", "site", "year", "month"]
+    assert list(result["facets"]) == ["author", "category", "site", "language", "year", "month"]
 
 
 def test_total_is_exact_and_paging_covers_every_hit(db, archive):
@@ -132,8 +132,12 @@ def test_filters_match_sql(db, archive):
         db,
         "SELECT category FROM articles WHERE category IS NOT NULL GROUP BY category ORDER BY count(*) DESC LIMIT 1",
     )[0][0]
-    expect = {r[0] for r in sql(db, "SELECT id FROM articles WHERE category = ?", [cat])}
+    # every case of the value: "News" names "news" too (issue 15: values ignore case)
+    expect = {
+        r[0] for r in sql(db, "SELECT id FROM articles WHERE lower(category) = lower(?)", [cat])
+    }
     assert set(all_ids(db, archive, "*", category=cat)) == expect
+    assert set(all_ids(db, archive, f"category:{cat.upper()}")) == expect
     expect = {r[0] for r in sql(db, "SELECT id FROM articles WHERE authors LIKE '%\"Reuters\"%'")}
     assert set(all_ids(db, archive, "*", author="reuters")) == expect and expect
     expect = {
@@ -194,7 +198,7 @@ def test_total_exact_for_term_and_date_range_with_limit(db, archive):
                 text = f"{word} AND published:{span}"
                 from index.query import parse
 
-                exact = len(s.search(parse(text, ix.schema), limit=None, scored=False))
+                exact = len(s.search(parse(text, ix.schema, s.reader()), limit=None, scored=False))
                 assert search(db, archive, text, limit=1)["total"] == exact, text
             exact = len(s.search(q.Term("body", word), limit=None, scored=False, filter=None))
     ix.close()
@@ -435,7 +439,8 @@ def test_posting_lists_are_written_in_blocks_of_1024(tmp_path: Path) -> None:
 
     ix = writer.create_index(tmp_path / "index")
     rows = [
-        {"id": i, "title": f"Story {i}", "body": "harbour news", "seq": i} for i in range(1, 1501)
+        {"id": i, "title": f"Story {i}", "body": "harbour news", "language": "en", "seq": i}
+        for i in range(1, 1501)
     ]
     writer.write_batch(ix, rows)
     ix = writer.open_index(tmp_path / "index")

@@ -22,9 +22,10 @@ QUERIES = ["said", "police", '"the city"', "government OR minister", "title:worl
 def stream_over(archive: Path, span: int, part: bool):  # type: ignore[no-untyped-def]
     from archive.indexing import ArchiveDB, IndexStream
     from index.part_writer import PartWriter
+    from index.writer import writer as index_writer
 
     db = ArchiveDB.open(archive)
-    second = PartWriter(archive / "index") if part else None
+    second = PartWriter(archive / "index", index_writer) if part else None
     return db, IndexStream(db, archive / "index", span, part=second)
 
 

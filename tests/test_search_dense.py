@@ -25,6 +25,7 @@ def rows() -> list[dict]:
                 "body": row["body"], "authors": row.get("authors") or [],
                 "category": row.get("category"), "site": row.get("site_name"),
                 "published": row.get("published"), "content_hash": f"{copy}-{n}",
+                "language": "en",  # the English fields: these tests read `body` postings
             })  # fmt: skip
     return out
 
