@@ -9,10 +9,9 @@ from typing import Annotated
 
 import typer
 
-from .cli import app, archive_dir, fail
+from .cli_common import archive_dir, fail
 
 
-@app.command()
 def serve(
     ctx: typer.Context,
     host: Annotated[
@@ -68,6 +67,14 @@ def serve(
             "'busy, try again' so pages keep their threads (default: half the SQL threads, at most one less than the cores).",
         ),
     ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            help="Address visitors reach the server at (e.g. https://news.example.org), used "
+            "for links in Atom feeds (default: http://HOST:PORT; never the request's Host header).",
+        ),
+    ] = None,
     metadata: Annotated[
         Path | None,
         typer.Option(
@@ -82,7 +89,7 @@ def serve(
 
     Example:
         newsarchive serve
-        newsarchive serve --public --no-download --host 0.0.0.0 --port 8080
+        newsarchive serve --public --no-download --host 0.0.0.0 --port 8080 --base-url https://news.example.org
     """
     from .web.metadata import MetadataError
     from .web.server import ServeError, ServeOptions
@@ -99,6 +106,7 @@ def serve(
         num_sql_threads=sql_threads,
         max_sql_requests=max_sql_requests,
         metadata_file=metadata,
+        base_url=base_url,
     )
     typer.echo(f"Serving {archive_dir(ctx)} at http://{host}:{port}/ (Ctrl+C to stop)", err=True)
     try:

@@ -390,7 +390,7 @@ def test_search_json_is_the_design_document(client: httpx.Client) -> None:
     assert data["query"] == "police" and data["limit"] == 5 and data["page"] == 1
     assert data["total"] >= sum(1 for r in truth if _has("police", r))
     assert len(data["hits"]) == 5
-    assert set(data["facets"]) == {"author", "category", "site", "year", "month"}
+    assert set(data["facets"]) == {"author", "category", "site", "language", "year", "month"}
     assert sum(data["facets"]["year"].values()) <= data["total"]
     for hit in data["hits"]:
         assert {"id", "title", "published", "authors", "site", "url", "score", "snippet"} <= set(

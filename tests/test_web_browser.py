@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from tests.web_server import EVIL_TITLE, build_archive, running_server
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/lib/chromium/chromium")
+HUGE = 300_000
 SHOTS = ROOT / "test-results" / "browser"
 
 
@@ -35,6 +37,12 @@ def browser_page(
 
     folder = tmp_path_factory.mktemp("browser") / "archive"
     build_archive(folder)
+    conn = sqlite3.connect(folder / "news.db")  # article 2 gets a 300,000-character body
+    body = conn.execute("select body from articles where id = 2").fetchone()[0]
+    huge = ((body + "\n\n") * (HUGE // (len(body) + 2) + 1))[:HUGE]
+    conn.execute("update articles set body = ? where id = 2", [huge])
+    conn.commit()
+    conn.close()
     problems: list[str] = []
     with running_server(folder) as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
@@ -125,4 +133,40 @@ def test_stored_script_stays_text_in_the_browser(browser_page, tmp_path: Path) -
     shot(page, "05-escaped-article.png", tmp_path)
     page.goto(f"{base}/news/articles?_search=unveiled")
     assert EVIL_TITLE in page.locator("table.rows-and-columns").inner_text()
+    assert problems == []
+
+
+def test_front_door_table_page_and_a_huge_body(browser_page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 19: `/` leads to search; table rows stay short; a huge body shows its start."""
+    page, base, problems = browser_page
+    page.goto(f"{base}/")
+    assert page.locator("#na-figures strong").first.inner_text() == "110"
+    assert page.locator(".na-newest article.na-hit").count() == 10
+    assert "article_bands" not in page.content()
+    shot(page, "06-home.png", tmp_path)
+    page.get_by_label("Search every article").fill("stadia")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search?q=stadia*")
+    assert int(page.locator("#na-summary strong").inner_text()) >= 1
+    feed = page.locator("a.na-atom").get_attribute("href")
+    assert feed == "/search.atom?q=stadia"
+
+    # the articles table: a row is a preview, not a whole body (11,417 px for 6 rows before)
+    page.goto(f"{base}/news/articles?_size=20")
+    rows = page.locator("table.rows-and-columns tbody tr")
+    assert rows.count() == 20
+    heights = rows.evaluate_all("els => els.map(e => e.getBoundingClientRect().height)")
+    assert max(heights) < 400, heights
+    shot(page, "07-table.png", tmp_path)
+
+    # an article whose body is 300,000 characters: the page shows the start and links the rest
+    page.goto(f"{base}/article/1")
+    assert page.locator(".na-truncated").count() == 0
+    page.goto(f"{base}/article/2")
+    assert "300,000 characters long" in page.locator(".na-truncated").inner_text()
+    shown = page.evaluate("document.querySelector('.na-body').innerText.length")
+    assert 90_000 < shown < 110_000
+    page.locator(".na-truncated a").click()
+    page.wait_for_url("**/article/2.txt")
+    assert len(page.evaluate("document.body.innerText")) > HUGE - 1000
     assert problems == []

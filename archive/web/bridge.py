@@ -12,7 +12,7 @@ import inspect
 from pathlib import Path
 from typing import Any
 
-FILTERS = ("author", "category", "site", "since", "until")
+FILTERS = ("author", "category", "site", "language", "since", "until")
 SORTS = ("relevance", "newest", "oldest")
 MAX_LIMIT = 100
 
@@ -23,6 +23,22 @@ class SearchInputError(Exception):
 
 class SearchUnavailable(Exception):
     """The search engine or its index is missing; the message says what the operator must do."""
+
+
+HEAVY_MARKS = ("*", "?", "~")  # wildcards and fuzzy terms expand to many terms
+
+
+def is_heavy(params: dict[str, Any]) -> bool:
+    """Whether a search may take long: wildcards, fuzzy terms, collapse (every hit is read),
+    deep pages, big pages or long queries. Heavy searches run in their own, smaller lane."""
+    query = str(params.get("query") or "")
+    return (
+        any(mark in query for mark in HEAVY_MARKS)
+        or bool(params.get("collapse"))
+        or int(params.get("page") or 1) > 10
+        or int(params.get("limit") or 20) > 50
+        or len(query.split()) > 12
+    )
 
 
 def _searching():  # type: ignore[no-untyped-def]

@@ -45,19 +45,32 @@ def render_atom(
     rows: list[Any],
     query_name: str | None,
     database: str,
+    base_url: str,
 ) -> dict[str, Any]:
-    """The Atom document for the rows of one query."""
-    base = f"{request.scheme}://{request.host}"
-    ET.register_namespace("", ATOM)
-    feed = ET.Element(f"{{{ATOM}}}feed")
+    """The Atom document for the rows of one query; links start with the configured `base_url`."""
     title = datasette.metadata("title") or "News archive"
     if query_name:
         query = (datasette.metadata("queries", database=database) or {}).get(query_name) or {}
         title = f"{title}: {query.get('title') or query_name}"
-    ET.SubElement(feed, f"{{{ATOM}}}title").text = clean(title)
-    ET.SubElement(feed, f"{{{ATOM}}}id").text = clean(base + request.path)
-    ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=clean(base + request.full_path))
     records = [dict(zip(columns, row, strict=False)) for row in rows]
+    body = atom_document(title, base_url, request.path, request.full_path, records)
+    return {"body": body, "content_type": CONTENT_TYPE, "status_code": 200}
+
+
+CONTENT_TYPE = "application/atom+xml; charset=utf-8"
+
+
+def atom_document(
+    title: str, base_url: str, path: str, full_path: str, records: list[dict[str, Any]]
+) -> str:
+    """An Atom feed of `records` (dicts with atom_id, atom_title, atom_updated, and optionally
+    atom_link, atom_author_names, atom_summary); `base_url` is the server's public address."""
+    base = base_url.rstrip("/")
+    ET.register_namespace("", ATOM)
+    feed = ET.Element(f"{{{ATOM}}}feed")
+    ET.SubElement(feed, f"{{{ATOM}}}title").text = clean(title)
+    ET.SubElement(feed, f"{{{ATOM}}}id").text = clean(base + path)
+    ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=clean(base + full_path))
     updated = max((rfc3339(r["atom_updated"]) for r in records), default="1970-01-01T00:00:00Z")
     ET.SubElement(feed, f"{{{ATOM}}}updated").text = updated
     ET.SubElement(feed, f"{{{ATOM}}}generator").text = "newsarchive"
@@ -77,8 +90,4 @@ def render_atom(
             summary = ET.SubElement(entry, f"{{{ATOM}}}summary", type="text")
             summary.text = clean(record["atom_summary"])
     body = ET.tostring(feed, encoding="unicode", xml_declaration=False)
-    return {
-        "body": '<?xml version="1.0" encoding="utf-8"?>\n' + body,
-        "content_type": "application/atom+xml; charset=utf-8",
-        "status_code": 200,
-    }
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + body

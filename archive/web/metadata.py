@@ -75,6 +75,10 @@ TABLES: dict[str, dict[str, Any]] = {
         "facets": ["reason"],
     },
     "archive_meta": {"description": "Schema version and the archive's counters.", "hidden": True},
+    "removals": {  # issue 19 (ops): `newsarchive remove` audit rows; not for visitors' lists
+        "description": "Articles removed with `newsarchive remove`: what, when and why.",
+        "hidden": True,
+    },
 }
 
 QUERIES: dict[str, dict[str, Any]] = {
@@ -202,6 +206,25 @@ def describe(figures: dict[str, Any]) -> str:
     )
 
 
+# tables a reader of the archive uses; every other one (MinHash bands, template lines, the
+# archive's counters, raw bytes, tables added later) is hidden from / and /news, still
+# reachable by its address and by SQL
+VISIBLE_TABLES = frozenset(
+    {"articles", "article_versions", "authors", "article_authors", "categories",
+     "article_categories", "sites", "captions", "sources", "ingest_runs", "ingest_errors"}
+)  # fmt: skip
+
+
+def internal_tables(db_path: Path) -> list[str]:
+    """Tables of the database that are not in VISIBLE_TABLES (FTS shadows Datasette hides)."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        names = [r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")]
+    finally:
+        conn.close()
+    return sorted(n for n in names if n not in VISIBLE_TABLES and not n.startswith("articles_fts"))
+
+
 def build_metadata(
     db_path: Path, *, public: bool = False, extra: Path | None = None
 ) -> dict[str, Any]:
@@ -213,7 +236,7 @@ def build_metadata(
         "columns": ARTICLE_COLUMNS,
         "facets": [
             "category",
-            {"array": "authors"},
+            {"lean_array": "authors"},  # Datasette's array facet, cheaper (web/facets.py)
             "site",
             "published_year",
             "published_month",
@@ -236,6 +259,8 @@ def build_metadata(
         "fts_pk": "id",
         "searchmode": "raw",
     }
+    for name in internal_tables(db_path):
+        tables.setdefault(name, {})["hidden"] = True
     if public:  # internal bookkeeping adds noise for visitors; it stays reachable by URL
         for name in ("ingest_runs", "ingest_errors", "archive_meta", "source_blobs"):
             tables[name]["hidden"] = True

@@ -7,8 +7,12 @@ Handlers read through Datasette's read-only connections (SQL) or the bridge in a
 from __future__ import annotations
 
 import asyncio
+import html
+import json
 import math
 import re
+import secrets
+import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -16,12 +20,20 @@ from typing import Any
 from urllib.parse import urlencode
 
 from . import bridge
+from .feed import CONTENT_TYPE, atom_document
 from .snippets import paragraphs, safe_snippet
+from .throttle import Busy, Lane
 from .timeline import Bar, bars_from_counts, render_svg
 from .values import author_names
+from .workers import SearchProcess, WorkerGone
 
 DATABASE = "news"
 DEFAULT_LIMIT = 20
+PAGE_BODY_CHARS = 100_000  # an article page shows this much; the rest is at /article/ID.txt
+BIG_BODY_CHARS = 200_000  # beyond this, a body is served one at a time, encoded by SQLite
+SIMILAR_MAX_CHARS = 1_000_000  # no more-like-this for bodies longer than this
+SIMILAR_TTL_S = 600.0  # similar articles of a page are remembered this long ...
+SIMILAR_CACHE = 2048  # ... for this many pages
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 
@@ -37,6 +49,8 @@ class WebConfig:
     max_concurrent_searches: int = 4
     sql_slots: int = 4  # visitor-written SQL requests in flight at once (throttle.py)
     sql_time_limit_ms: int = 1000
+    base_url: str = "http://127.0.0.1:8001"  # the server's address as visitors see it (feeds)
+    heavy_searches: int = 1  # wildcard / collapse searches at once (pure Python: they hold the GIL)
 
 
 def _int(value: str | None, name: str, default: int, low: int, high: int) -> int:
@@ -117,14 +131,46 @@ class Pages:
     def __init__(self, config: WebConfig, csp: str) -> None:
         self.config = config
         self.csp = csp
-        self._slots: asyncio.Semaphore | None = None
+        wait = config.search_timeout
+        self._columns: list[str] | None = None
+        self.process = SearchProcess()  # heavy searches: wildcards, collapse, deep pages
+        self._similar_cache: dict[int, tuple[float, list[dict[str, Any]]]] = {}
+        self._big: dict[int, bool] = {}  # article id: is its body over BIG_BODY_CHARS?
+        self.lanes = {
+            "light": Lane(config.max_concurrent_searches, queue=32, wait_s=wait),
+            "heavy": Lane(config.heavy_searches, queue=4, wait_s=wait, duty=0.5),
+            # huge article bodies: one at a time, busy at most a third of the time
+            "big": Lane(1, queue=4, wait_s=wait, duty=1 / 3),
+            "first": Lane(2, queue=64, wait_s=wait),  # articles whose size is not known yet
+        }
 
-    async def _in_thread(self, fn: Any, *args: Any) -> Any:
-        """Run blocking Whoosh work off the event loop, a few at a time, with a time limit."""
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.config.max_concurrent_searches)
-        async with self._slots:
-            return await asyncio.wait_for(asyncio.to_thread(fn, *args), self.config.search_timeout)
+    async def _in_thread(self, fn: Any, *args: Any, lane: str = "light") -> Any:
+        """Run blocking work off the event loop under a lane's cap, with a time limit.
+
+        A thread cannot be stopped: on time-out the visitor gets 503 at once, but the lane's
+        slot stays taken until the work really ends, so abandoned work still counts.
+        """
+        slots = self.lanes[lane]
+        await slots.acquire()
+        task = asyncio.ensure_future(asyncio.to_thread(fn, *args))
+        start = time.monotonic()
+        task.add_done_callback(lambda t: _finished(t, slots, time.monotonic() - start))
+        return await asyncio.wait_for(asyncio.shield(task), self.config.search_timeout)
+
+    async def _in_process(self, fn: Any, *args: Any) -> Any:
+        """Heavy work in the niced child process (workers.py), one at a time, stopped at the
+        time limit; a visitor's error raised there comes back as itself."""
+        slots = self.lanes["heavy"]
+        await slots.acquire()
+        start = time.monotonic()
+        try:
+            return await self.process.run(self.config.search_timeout, fn, *args)
+        except WorkerGone as exc:
+            raise bridge.SearchUnavailable(
+                "The search worker stopped; try again in a moment."
+            ) from exc
+        finally:
+            slots.release_after(time.monotonic() - start)
 
     def _html(self, body: str, status: int = 200) -> Any:
         from datasette import Response
@@ -133,7 +179,8 @@ class Pages:
 
     # ------------------------------------------------------------------ search
     async def _run_search(self, params: dict[str, Any]) -> dict[str, Any]:
-        return await self._in_thread(bridge.search, self.config.archive_dir, params)
+        lane = "heavy" if bridge.is_heavy(params) else "light"
+        return await self._in_thread(bridge.search, self.config.archive_dir, params, lane=lane)
 
     async def search_json(self, request: Any) -> Any:
         from datasette import Response
@@ -147,7 +194,37 @@ class Pages:
             return Response.json({"ok": False, "error": str(exc)}, status=503)
         except TimeoutError:
             return Response.json({"ok": False, "error": _TIMEOUT}, status=503)
+        except Busy:
+            return Response.json({"ok": False, "error": _BUSY}, status=503)
         return Response.json(result)
+
+    async def search_atom(self, datasette: Any, request: Any) -> Any:
+        """An Atom feed of any search, newest first, so a query can be followed in a reader."""
+        from datasette import Response
+
+        try:
+            params = search_params(request.args)
+            if not request.args.get("sort"):
+                params["sort"] = "newest"
+            params["facets"] = False
+            result = await self._run_search(params)
+        except (BadSearchParameter, bridge.SearchInputError) as exc:
+            return Response.text(f"{exc}\n", status=400)
+        except bridge.SearchUnavailable as exc:
+            return Response.text(f"{exc}\n", status=503)
+        except (TimeoutError, Busy):
+            return Response.text(_BUSY + "\n", status=503)
+        title = datasette.metadata("title") or "News archive"
+        if params["query"]:
+            title = f"{title}: {params['query']}"
+        body = atom_document(
+            title,
+            self.config.base_url,
+            request.path,
+            request.full_path,
+            [_atom_record(hit) for hit in result.get("hits") or []],
+        )
+        return Response(body, content_type=CONTENT_TYPE)
 
     async def search_page(self, datasette: Any, request: Any) -> Any:
         error, status, result, params = (
@@ -168,6 +245,8 @@ class Pages:
             error, status = str(exc), 503
         except TimeoutError:
             error, status = _TIMEOUT, 503
+        except Busy:
+            error, status = _BUSY, 503
         context = {"params": params, "error": error, "result": result}
         if result is not None:
             context.update(await self._search_context(params, result))
@@ -186,9 +265,12 @@ class Pages:
         filters = {k: params.get(k) for k in bridge.FILTERS}
         exact = None
         if "month" not in facets and result.get("total"):
-            exact = await self._in_thread(
-                bridge.timeline, self.config.archive_dir, params["query"], filters, interval
-            )
+            try:
+                exact = await self._in_thread(
+                    bridge.timeline, self.config.archive_dir, params["query"], filters, interval
+                )
+            except (Busy, TimeoutError):
+                exact = None
         if exact:  # an engine whose facets lack months: its own per-period counts
             interval, bars = bars_from_counts(
                 exact if interval == "month" else {}, exact if interval == "year" else {}
@@ -216,6 +298,7 @@ class Pages:
             ("author", "Author"),
             ("category", "Category"),
             ("site", "Site"),
+            ("language", "Language"),
             ("year", "Year"),
         ):
             values = facets.get(key) or {}
@@ -264,6 +347,10 @@ class Pages:
             "timeline_interval": interval,
             "undated": max(0, total - sum(b.count for b in bars)) if bars else 0,
             "json_href": "/search.json?" + query_string(params, page=page if page > 1 else None),
+            "atom_href": "/search.atom?" + query_string(params, sort=None, limit=None),
+            "export_href": "/search.json?"
+            + query_string(params, limit=bridge.MAX_LIMIT, page=page if page > 1 else None),
+            "export_limit": bridge.MAX_LIMIT,
             "sort_options": [
                 ("relevance", "Relevance"),
                 ("newest", "Newest first"),
@@ -272,14 +359,32 @@ class Pages:
         }
 
     # ------------------------------------------------------------------ article
-    async def _article(self, datasette: Any, article_id: int) -> dict[str, Any] | None:
+    async def _article(
+        self, datasette: Any, article_id: int, body_chars: int | None = None
+    ) -> dict[str, Any] | None:
+        """The article row with captions, copies and inputs; the body cut to `body_chars`.
+
+        `body_length` is the full body's length in characters, so a page can say it is cut.
+        """
         db = datasette.get_database(DATABASE)
-        row = (await db.execute("select * from articles where id = ?", [article_id])).first()
+        if self._columns is None:
+            info = await db.execute("select name from pragma_table_info('articles')")
+            self._columns = [r["name"] for r in info.rows]
+        body = "body" if body_chars is None else f"substr(body, 1, {int(body_chars)}) as body"
+        select = ", ".join(body if c == "body" else f'"{c}"' for c in self._columns)
+        row = (
+            await db.execute(
+                f"select {select}, length(body) as body_length from articles where id = ?",
+                [article_id],
+            )
+        ).first()
         if row is None:
             return None
         article = dict(row)
         captions = await db.execute(
-            "select text from captions where article_id = ? order by position", [article_id]
+            "select substr(text, 1, 2000) as text from captions where article_id = ? "
+            "order by position limit 200",
+            [article_id],
         )
         copies = await db.execute(
             "select id, title, site, published, url from articles "
@@ -297,33 +402,130 @@ class Pages:
         article["inputs"] = [dict(r) for r in inputs.rows]
         return article
 
+    async def _similar(self, article_id: int, length: int) -> list[dict[str, Any]]:
+        """Articles like this one, remembered a while: more-like-this reads the whole body
+        in pure Python (0.2-0.5 s), and an article page is asked for again and again."""
+        now = time.monotonic()
+        cached = self._similar_cache.get(article_id)
+        if cached and now - cached[0] < SIMILAR_TTL_S:
+            return [dict(hit) for hit in cached[1]]
+        lane = "light" if length <= BIG_BODY_CHARS else "heavy"
+        try:
+            found = await self._in_thread(
+                bridge.similar, self.config.archive_dir, article_id, 6, lane=lane
+            )
+        except (bridge.SearchUnavailable, TimeoutError, Busy):
+            return []  # the page shows without them
+        if len(self._similar_cache) >= SIMILAR_CACHE:
+            self._similar_cache.pop(next(iter(self._similar_cache)))
+        self._similar_cache[article_id] = (now, found)
+        return [dict(hit) for hit in found]
+
+    def _remember_big(self, article_id: int, size: int) -> None:
+        if article_id in self._big or len(self._big) < 1_000_000:
+            self._big[article_id] = size > BIG_BODY_CHARS
+
+    async def _one_at_a_time(self, article_id: int, handler: Any, *args: Any) -> Any:
+        """Article requests by what their body costs. Reading a 20 MB body keeps an SQL thread
+        busy (SQLite reads every overflow page, even for length()), so 20 at once starved
+        every page: a known-huge article holds the one-at-a-time big lane for its whole
+        request, one never served yet the "first" lane (two at once), a known-small one none."""
+        big = self._big.get(article_id)
+        if big is False:
+            return await handler(*args)
+        async with self.lanes["big" if big else "first"].slot():
+            return await handler(*args)
+
     async def article_json(self, datasette: Any, request: Any) -> Any:
         from datasette import Response
 
-        article = await self._article(datasette, int(request.url_vars["id"]))
+        article_id = int(request.url_vars["id"])
+        try:
+            return await self._one_at_a_time(article_id, self._article_json, datasette, article_id)
+        except (Busy, TimeoutError):
+            return Response.json({"ok": False, "error": _BUSY}, status=503)
+
+    async def _article_json(self, datasette: Any, article_id: int) -> Any:
+        """The article as JSON. A huge body is quoted by SQLite (json_quote, as a blob) and
+        spliced in: Python never decodes, escapes or re-encodes 20 MB holding the GIL."""
+        from datasette import Response
+
+        article = await self._article(datasette, article_id, BIG_BODY_CHARS)
         if article is None:
             return Response.json(
-                {"ok": False, "error": f"No article {request.url_vars['id']} in the archive."},
-                status=404,
+                {"ok": False, "error": f"No article {article_id} in the archive."}, status=404
             )
-        return Response.json({"ok": True, "article": article})
+        size = int(article.pop("body_length") or 0)
+        self._remember_big(article_id, size)
+        if size <= BIG_BODY_CHARS:
+            data = _json_bytes({"ok": True, "article": article})
+            return Response(data, content_type="application/json; charset=utf-8")
+        token = secrets.token_hex(16)  # stands for the body; no stored text can forge it
+        article["body"] = "\x00" + token
+        marker = b'"\\u0000' + token.encode() + b'"'
+        head, tail = _json_bytes({"ok": True, "article": article}).split(marker, 1)
+        db = datasette.get_database(DATABASE)
+        quoted = (
+            await db.execute(
+                "select cast(json_quote(body) as blob) as body from articles where id = ?",
+                [article_id],
+            )
+        ).first()
+        body = bytes(quoted["body"]) if quoted is not None else b"null"
+        return Response(head + body + tail, content_type="application/json; charset=utf-8")
 
-    async def article_page(self, datasette: Any, request: Any) -> Any:
-        from datasette.utils.asgi import NotFound
+    async def article_text(self, datasette: Any, request: Any) -> Any:
+        """The full body as plain text: the way to read a body too long for the page."""
+        from datasette import Response
 
         article_id = int(request.url_vars["id"])
-        article = await self._article(datasette, article_id)
+        try:
+            return await self._one_at_a_time(article_id, self._article_text, datasette, article_id)
+        except (Busy, TimeoutError):
+            return Response.text(_BUSY + "\n", status=503)
+
+    async def _article_text(self, datasette: Any, article_id: int) -> Any:
+        from datasette import Response
+
+        db = datasette.get_database(DATABASE)
+        row = (
+            await db.execute(
+                "select cast(coalesce(title, '') || char(10, 10) || coalesce(body, '') "
+                "|| char(10) as blob) as text, length(body) as n from articles where id = ?",
+                [article_id],
+            )
+        ).first()
+        if row is None:
+            return Response.text(f"No article {article_id} in the archive.\n", 404)
+        self._remember_big(article_id, int(row["n"] or 0))
+        return Response(bytes(row["text"]), content_type="text/plain; charset=utf-8")
+
+    async def article_page(self, datasette: Any, request: Any) -> Any:
+        article_id = int(request.url_vars["id"])
+        try:
+            return await self._one_at_a_time(
+                article_id, self._article_page, datasette, request, article_id
+            )
+        except Busy:
+            return self._html(_BUSY, 503)
+
+    async def _article_page(self, datasette: Any, request: Any, article_id: int) -> Any:
+        from datasette.utils.asgi import NotFound
+
+        article = await self._article(datasette, article_id, PAGE_BODY_CHARS)
         if article is None:
             raise NotFound(f"No article {article_id} in the archive: search for it at /search.")
-        try:
-            similar = await self._in_thread(bridge.similar, self.config.archive_dir, article_id, 6)
-        except (bridge.SearchUnavailable, TimeoutError):
-            similar = []
+        length = int(article.get("body_length") or 0)
+        self._remember_big(article_id, length)
+        similar = await self._similar(article_id, length) if length <= SIMILAR_MAX_CHARS else []
         for hit in similar:
             hit["date"] = format_date(hit.get("published"))
         context = {
             "article": article,
             "paragraphs": paragraphs(article.get("body")),
+            "truncated": length > PAGE_BODY_CHARS,
+            "body_length": length,
+            "text_href": f"/article/{article_id}.txt",
             "date": format_date(article.get("published")),
             "similar": similar,
             "copies_href": f"/{DATABASE}/story_copies?" + urlencode({"article_id": article_id}),
@@ -343,6 +545,30 @@ class Pages:
         return Response.text("User-agent: *\nDisallow: /news.db\n")
 
 
+def _atom_record(hit: dict[str, Any]) -> dict[str, Any]:
+    """A search hit as a feed entry; the snippet loses its <mark> tags."""
+    snippet = html.unescape(re.sub(r"<[^>]*>", "", str(hit.get("snippet") or "")))
+    return {
+        "atom_id": f"tag:newsarchive,2025:article/{hit.get('id')}",
+        "atom_title": hit.get("title"),
+        "atom_updated": hit.get("published") or "",
+        "atom_link": f"/article/{hit.get('id')}",
+        "atom_author_names": hit.get("authors"),
+        "atom_summary": snippet,
+    }
+
+
+def _json_bytes(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, default=str).encode()
+
+
+def _finished(task: asyncio.Future, lane: Lane, busy_s: float) -> None:
+    lane.release_after(busy_s)
+    if not task.cancelled():
+        task.exception()  # retrieved: work abandoned after a time-out fails quietly
+
+
+_BUSY = "The server is busy with other searches; try again in a few seconds."
 _TIMEOUT = (
     "The search took too long and was stopped; narrow the query (fewer wildcards, a date range)."
 )

@@ -10,7 +10,10 @@ from typing import Any
 
 from datasette import hookimpl
 
+from .facets import lean_array_facet
 from .feed import can_render_atom, render_atom
+from .guard import guard_connection, sort_checker, visitor_status, with_hidden_paths
+from .home import HomePage
 from .pages import DATABASE, Pages, WebConfig
 from .security import inline_script_hashes, strict_csp, with_security_headers
 from .throttle import with_sql_cap
@@ -26,6 +29,7 @@ class NewsarchivePlugin:
     def __init__(self, config: WebConfig) -> None:
         self.config = config
         self.pages = Pages(config, strict_csp([]))
+        self.home = HomePage(self.pages)
 
     @hookimpl
     def startup(self, datasette: Any) -> None:
@@ -37,10 +41,13 @@ class NewsarchivePlugin:
     @hookimpl
     def register_routes(self, datasette: Any) -> list[tuple[str, Any]]:
         return [
+            (r"^/$", self.home.page),
             (r"^/search$", self.pages.search_page),
             (r"^/search\.json$", self.pages.search_json),
+            (r"^/search\.atom$", self.pages.search_atom),
             (r"^/article/(?P<id>\d{1,18})$", self.pages.article_page),
             (r"^/article/(?P<id>\d{1,18})\.json$", self.pages.article_json),
+            (r"^/article/(?P<id>\d{1,18})\.txt$", self.pages.article_text),
             (r"^/robots\.txt$", self.pages.robots),
         ]
 
@@ -50,6 +57,7 @@ class NewsarchivePlugin:
         # database; query_only makes SQLite refuse writes on every connection we hand out.
         if database == DATABASE:
             conn.execute("PRAGMA query_only = 1")
+        guard_connection(conn, public=self.config.public)
 
     @hookimpl
     def asgi_wrapper(self, datasette: Any) -> Any:
@@ -58,11 +66,19 @@ class NewsarchivePlugin:
         def wrap(app: Any) -> Any:
             # the cap inside, so its 503s carry the security headers too
             capped = with_sql_cap(
-                app, limit=config.sql_slots, time_limit_ms=config.sql_time_limit_ms
+                app,
+                limit=config.sql_slots,
+                time_limit_ms=config.sql_time_limit_ms,
+                precheck=sort_checker(datasette),
             )
-            return with_security_headers(capped, public=config.public)
+            hidden = with_hidden_paths(capped, public=config.public)
+            return with_security_headers(hidden, public=config.public)
 
         return wrap
+
+    @hookimpl
+    def register_facet_classes(self) -> list[type]:
+        return [lean_array_facet()]
 
     @hookimpl
     def extra_css_urls(self, datasette: Any) -> list[str]:
@@ -77,7 +93,20 @@ class NewsarchivePlugin:
 
     @hookimpl
     def register_output_renderer(self, datasette: Any) -> dict[str, Any]:
-        return {"extension": "atom", "render": render_atom, "can_render": can_render_atom}
+        base_url = self.config.base_url
+
+        def render(
+            datasette: Any,
+            request: Any,
+            columns: list[str],
+            rows: list[Any],
+            query_name: str | None,
+            database: str,
+        ) -> dict[str, Any]:
+            # links from the configured address, never from the visitor's Host header
+            return render_atom(datasette, request, columns, rows, query_name, database, base_url)
+
+        return {"extension": "atom", "render": render, "can_render": can_render_atom}
 
     @hookimpl(wrapper=True)
     def handle_exception(self, datasette: Any, request: Any, exception: Exception) -> Any:
@@ -98,8 +127,10 @@ def visitor_error(datasette: Any, request: Any, exception: Exception) -> Any:
     from datasette.utils.asgi import Base400
     from datasette.views.base import DatasetteError
 
-    status = getattr(exception, "status", 500)
-    if not isinstance(exception, Base400 | DatasetteError) or status >= 500:
+    if not isinstance(exception, Base400 | DatasetteError):
+        return None
+    status = visitor_status(exception)
+    if status is None:
         return None
 
     async def inner() -> Any:
@@ -114,6 +145,8 @@ def visitor_error(datasette: Any, request: Any, exception: Exception) -> Any:
             title = exception.title
         else:
             info, message, title = {}, exception.args[0] if exception.args else "", None
+        if not isinstance(message, Markup):
+            message = " ".join(str(message).split())  # one line, whatever SQLite said
         info.update({"ok": False, "error": message, "status": status, "title": title})
         if request.path.split("?")[0].endswith(".json"):
             return Response.json(info, status=status)
