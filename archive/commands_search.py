@@ -13,7 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
-from .cli import JsonOption, app, archive_dir, fail, print_json
+from .cli_common import JsonOption, archive_dir, fail, print_json
+from .terminal import safe, safe_text
 
 CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV on stdout instead of a table.")]
 HIT_FIELDS = ("id", "title", "published", "authors", "category", "site", "url", "score", "snippet")
@@ -85,12 +86,12 @@ def _hits_table(hits: list[dict[str, Any]], title: str) -> None:
 
     from index.snippets import split_marks
 
-    table = Table(title=title, show_lines=True, title_justify="left")
+    table = Table(title=Text(safe(title)), show_lines=True, title_justify="left")
     table.add_column("id", justify="right", no_wrap=True)
     table.add_column("article", ratio=2)
     table.add_column("snippet", ratio=3)
     for hit in hits:
-        head = Text(hit["title"] or "(untitled)", style="bold")
+        head = Text(safe(hit["title"] or "(untitled)"), style="bold")
         meta = " · ".join(
             str(v)
             for v in (
@@ -102,12 +103,12 @@ def _hits_table(hits: list[dict[str, Any]], title: str) -> None:
             if v
         )
         if meta:
-            head.append("\n" + meta, style="dim")
+            head.append("\n" + safe(meta), style="dim")
         if "copies" in hit and hit["copies"] > 1:
             head.append(f"\n{hit['copies']} copies", style="italic")
         snippet = Text()
         for text, marked in split_marks(hit["snippet"]):
-            snippet.append(text, style="bold reverse" if marked else None)
+            snippet.append(safe(text), style="bold reverse" if marked else None)
         table.add_row(str(hit["id"]), head, snippet)
     Console().print(table)
 
@@ -115,6 +116,7 @@ def _hits_table(hits: list[dict[str, Any]], title: str) -> None:
 def _facets_tables(facets: dict[str, dict[str, int]]) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console()
     for name, counts in facets.items():
@@ -124,7 +126,7 @@ def _facets_tables(facets: dict[str, dict[str, int]]) -> None:
         table.add_column(name)
         table.add_column("articles", justify="right")
         for key, count in counts.items():
-            table.add_row(key, str(count))
+            table.add_row(Text(safe(key)), str(count))
         console.print(table)
 
 
@@ -140,6 +142,13 @@ CategoryFilter = Annotated[
 SiteFilter = Annotated[
     list[str] | None, typer.Option("--site", help="Only articles from this site (repeatable).")
 ]
+LanguageFilter = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--language",
+        help="Only articles in this language, an ISO code such as en, ja (repeatable).",
+    ),
+]
 SinceFilter = Annotated[
     str | None, typer.Option("--since", help="Published on or after: 2024, 2024-05 or 2024-05-31.")
 ]
@@ -151,7 +160,6 @@ UntilFilter = Annotated[
 ]
 
 
-@app.command()
 def search(
     ctx: typer.Context,
     query: Annotated[
@@ -160,6 +168,7 @@ def search(
     author: AuthorFilter = None,
     category: CategoryFilter = None,
     site: SiteFilter = None,
+    language: LanguageFilter = None,
     since: SinceFilter = None,
     until: UntilFilter = None,
     sort: Annotated[str, typer.Option("--sort", help="relevance, newest or oldest.")] = "relevance",
@@ -168,7 +177,8 @@ def search(
     facets: Annotated[
         bool,
         typer.Option(
-            "--facets", help="Add counts by author, category, site, year and month over all hits."
+            "--facets",
+            help="Add counts by author, category, site, language, year and month over all hits.",
         ),
     ] = False,
     collapse: Annotated[
@@ -182,6 +192,8 @@ def search(
 ) -> None:
     """Full-text search with filters, facets and highlighted snippets.
 
+    Words are found in every language: Chinese, Japanese and Korean by overlapping pairs of
+    characters, 15 languages by their stems (a Russian word finds its other forms too).
     Query syntax: words are ANDed; OR, NOT and parentheses combine them; "exact phrases";
     field:value on title, body, author, category, site, language, year, month; ranges such
     as published:[2024 to 2025]; prefixes such as elect* (at least 2 letters first).
@@ -191,16 +203,17 @@ def search(
         newsarchive search "space station" --facets
         newsarchive search 'climate AND NOT "carbon tax"' --since 2019 --sort newest --json
         newsarchive search "election" --author "Jane Doe" --category Politics --csv
+        newsarchive search 書籍 --language ja --facets
     """
     from .searching import SearchRequest, run_search
 
     _check_output(json_out, csv_out)
-    db, index_dir = _open(ctx)
     request = SearchRequest(
         query=query,
         author=author or None,
         category=category or None,
         site=site or None,
+        language=language or None,
         since=since,
         until=until,
         sort=sort,
@@ -209,7 +222,15 @@ def search(
         facets=facets,
         collapse=collapse,
     )
-    result = _guard(lambda: run_search(db, index_dir, request))
+    from .partitions import partition_dirs
+
+    if partition_dirs(archive_dir(ctx)) is not None:  # several archives (archive/partitions.py)
+        from .partitions import search_set
+
+        result = _guard(lambda: search_set(archive_dir(ctx), request))
+    else:
+        db, index_dir = _open(ctx)
+        result = _guard(lambda: run_search(db, index_dir, request))
     if json_out:
         print_json(result)
         return
@@ -218,7 +239,7 @@ def search(
         _write_csv(result["hits"], fields)
         return
     if result["suggestion"]:
-        typer.echo(f"Did you mean: {result['suggestion']}", err=True)
+        typer.echo(f"Did you mean: {safe(result['suggestion'])}", err=True)
     first = (page - 1) * limit + 1
     shown = f"{first}-{first + len(result['hits']) - 1} of " if result["hits"] else ""
     noun = "stories" if collapse else "articles"
@@ -227,16 +248,19 @@ def search(
         _facets_tables(result["facets"])
 
 
-@app.command()
 def show(
     ctx: typer.Context,
     article_id: Annotated[int, typer.Argument(metavar="ID", help="Article id (from search).")],
+    versions: Annotated[
+        bool, typer.Option("--versions", help="Add every version with a word diff (as `history`).")
+    ] = False,
     json_out: JsonOption = False,
 ) -> None:
-    """One article in full: metadata, body and captions.
+    """One article in full: metadata, body, captions, its sources, story copies and versions.
 
     Example:
         newsarchive show 42
+        newsarchive show 42 --versions
         newsarchive show 42 --json
     """
     from .searching import get_article
@@ -247,10 +271,15 @@ def show(
         raise fail(
             f"There is no article {article_id} in the archive: find ids with `newsarchive search`."
         )
+    # --- issue 19 (ops): sources, story copies and versions (archive/article_history.py)
+    from .article_history import show_extras
+
+    extras = show_extras(db.db, article_id, diffs=versions)
     if json_out:
-        print_json(article)
+        print_json({**article, **extras})
         return
-    lines = [f"# {article['title'] or '(untitled)'}", ""]
+    # ---
+    lines = [f"# {safe(article['title'] or '(untitled)')}", ""]
     for label, key in (
         ("By", "authors"),
         ("Published", "published"),
@@ -263,13 +292,18 @@ def show(
     ):
         value = article.get(key)
         if value:
-            lines.append(f"{label}: {', '.join(value) if isinstance(value, list) else value}")
-    lines += ["", article.get("body") or ""]
-    lines += [f"[caption] {c}" for c in article.get("captions") or []]
+            shown = ", ".join(value) if isinstance(value, list) else value
+            lines.append(f"{label}: {safe(shown)}")
+    lines += ["", safe_text(article.get("body") or "")]
+    lines += [f"[caption] {safe(c)}" for c in article.get("captions") or []]
     typer.echo("\n".join(lines))
+    # --- issue 19 (ops)
+    from .article_history import render_extras
+
+    typer.echo(safe_text(render_extras(extras)))
+    # ---
 
 
-@app.command()
 def similar(
     ctx: typer.Context,
     article_id: Annotated[
@@ -302,7 +336,6 @@ def similar(
         )
 
 
-@app.command()
 def timeline(
     ctx: typer.Context,
     query: Annotated[str, typer.Argument(help="Query, same syntax as search.")],
@@ -310,6 +343,7 @@ def timeline(
     author: AuthorFilter = None,
     category: CategoryFilter = None,
     site: SiteFilter = None,
+    language: LanguageFilter = None,
     since: SinceFilter = None,
     until: UntilFilter = None,
     json_out: JsonOption = False,
@@ -329,7 +363,12 @@ def timeline(
     _check_output(json_out, csv_out)
     db, index_dir = _open(ctx)
     filters = Filters(
-        authors=author or [], categories=category or [], sites=site or [], since=since, until=until
+        authors=author or [],
+        categories=category or [],
+        sites=site or [],
+        languages=language or [],
+        since=since,
+        until=until,
     )
     rows = _guard(lambda: run_timeline(db, index_dir, query, filters, interval))
     if json_out:
@@ -354,7 +393,6 @@ def _draw_bars(rows: list[dict[str, Any]], query: str, width: int = 40) -> None:
         )
 
 
-@app.command()
 def verify(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """Check that the search index matches the archive: ids and content hashes.
 
@@ -382,7 +420,6 @@ def verify(ctx: typer.Context, json_out: JsonOption = False) -> None:
     raise typer.Exit(code=0 if report.ok else 1)
 
 
-@app.command()
 def reindex(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """Rebuild the search index from the archive, then swap it in.
 

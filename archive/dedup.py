@@ -1,7 +1,8 @@
 """Syndicated copies: articles whose bodies are near-identical share one `articles.story_id`.
 
-Each article with a body of at least `MIN_WORDS` words gets a MinHash signature (datasketch,
-`NUM_PERM` permutations) of the word `SHINGLE_WORDS`-shingles of its normalized body. The
+Each article with a body of at least `MIN_WORDS` words gets a MinHash signature (datasketch's
+affine32 scheme, `NUM_PERM` permutations, computed here in fixed-size chunks so memory does not
+grow with NUM_PERM x the body) of the word `SHINGLE_WORDS`-shingles of its normalized body. The
 signature is cut into `BANDS` bands of `ROWS` values (locality-sensitive hashing); each band
 becomes one 64-bit key in the indexed table `article_bands`. A new article's candidates are
 the articles sharing at least one band key (an indexed lookup, never an all-pairs scan), and a
@@ -27,7 +28,7 @@ import os
 import re
 import unicodedata
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -80,29 +81,89 @@ _WORD = re.compile(r"\w+")  # quotes, dashes and other punctuation never reach a
 
 def words(body: str) -> list[str]:
     """The body's words, case- and typography-blind, for shingling."""
+    return _WORD.findall(_folded(body))
+
+
+def _folded(body: str) -> str:
     if not unicodedata.is_normalized("NFKC", body):
         body = unicodedata.normalize("NFKC", body)
-    return _WORD.findall(body.lower())
+    return body.lower()
 
 
-def shingle_hashes(tokens: list[str]) -> Any:
-    """32-bit hashes of the distinct word `SHINGLE_WORDS`-grams, as a numpy array.
+def word_hashes(body: str) -> Any:
+    """CRC-32 of each word of the body (as `words` splits it), as a numpy uint32 array.
 
-    Each word is hashed once (CRC-32, stable across processes, unlike `hash()`), and the
-    words of a shingle are combined FNV-style: 3x faster than hashing joined shingle texts.
-    datasketch's affine32 scheme mixes these values again (murmur3's finalizer) before its
-    permutations.
+    Hashed as the words are found, never held as a list of strings: 4 bytes per word instead
+    of ~60 (a 20 MB body has 3.5 million words). A long body is folded a piece at a time (cut
+    at whitespace, so no word and no case or NFKC context straddles a cut), counted first,
+    then hashed into an array of exactly its size.
     """
     import numpy as np
 
-    word_hashes = np.fromiter(
-        (zlib.crc32(word.encode()) for word in tokens), dtype=np.uint64, count=len(tokens)
-    )
-    n = max(1, len(tokens) - SHINGLE_WORDS + 1)
-    combined = word_hashes[:n].copy()
-    for k in range(1, min(SHINGLE_WORDS, len(tokens))):
-        combined = (combined * _FNV_PRIME + word_hashes[k : k + n]) & _MASK32
-    return np.unique(combined)
+    if len(body) <= PIECE_CHARS:
+        return np.fromiter(
+            (zlib.crc32(m.group().encode()) for m in _WORD.finditer(_folded(body))),
+            dtype=np.uint32,
+        )
+    count = sum(1 for piece in text_pieces(body) for _ in _WORD.finditer(_folded(piece)))
+    hashes = np.empty(count, dtype=np.uint32)
+    at = 0
+    for piece in text_pieces(body):
+        chunk = np.fromiter(
+            (zlib.crc32(m.group().encode()) for m in _WORD.finditer(_folded(piece))),
+            dtype=np.uint32,
+        )
+        hashes[at : at + len(chunk)] = chunk
+        at += len(chunk)
+    return hashes
+
+
+PIECE_CHARS = 1 << 20
+_SPACE_RUN = re.compile(r"\s+")
+
+
+def text_pieces(text: str, size: int = PIECE_CHARS) -> Iterator[str]:
+    """`text` in pieces of about `size` characters, each cut just after a run of whitespace."""
+    start = 0
+    while start < len(text):
+        end = start + size
+        if end < len(text):
+            match = _SPACE_RUN.search(text, end)
+            end = match.end() if match else len(text)
+        yield text[start:end]
+        start = end
+
+
+def shingle_hashes(tokens: list[str] | Any) -> Any:
+    """32-bit hashes of the distinct word `SHINGLE_WORDS`-grams, as a numpy array.
+
+    `tokens` are words (each hashed once with CRC-32, stable across processes, unlike
+    `hash()`) or their hashes from `word_hashes`; the words of a shingle are combined
+    FNV-style: 3x faster than hashing joined shingle texts. datasketch's affine32 scheme
+    mixes these values again (murmur3's finalizer) before its permutations.
+    """
+    import numpy as np
+
+    if isinstance(tokens, np.ndarray):
+        word_hashes_ = tokens
+    else:
+        word_hashes_ = np.fromiter(
+            (zlib.crc32(word.encode()) for word in tokens), dtype=np.uint32, count=len(tokens)
+        )
+    count = len(word_hashes_)
+    n = max(1, count - SHINGLE_WORDS + 1)
+    wide = word_hashes_[:n].astype(np.uint64)  # room for the product before the mask
+    for k in range(1, min(SHINGLE_WORDS, count)):  # in place: no temporary array per step
+        np.multiply(wide, _FNV_PRIME, out=wide)
+        np.add(wide, word_hashes_[k : k + n], out=wide)
+        np.bitwise_and(wide, _MASK32, out=wide)
+    combined = wide.astype(np.uint32)  # every value is masked to 32 bits: nothing is lost
+    del wide
+    combined.sort()  # np.unique, without its copies: sorted distinct values
+    keep = np.empty(len(combined), dtype=bool)
+    keep[:1] = True
+    np.not_equal(combined[1:], combined[:-1], out=keep[1:])
+    return combined[keep]
 
 
 _FNV_PRIME = 0x01000193
@@ -146,24 +207,65 @@ class Signature:
 
 
 @lru_cache(maxsize=1)
-def _permutations() -> Any:
-    from datasketch import MinHash  # heavy (numpy, scipy): imported only when signing
+def _permutations() -> tuple[Any, Any]:
+    """datasketch's affine32 permutations for seed 1 (`MinHash(seed=1, scheme="affine32")`).
 
-    return MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32").permutations
+    Made here with the same generator calls: importing datasketch (it loads scipy) cost the
+    ingester 56 MB of RSS for two arrays of 128 numbers. `tests/test_duplicates.py` checks
+    that signatures equal datasketch's own, value for value.
+    """
+    import numpy as np
+
+    gen = np.random.RandomState(1)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
+
+
+def _fmix32(values: Any) -> Any:
+    """MurmurHash3's 32-bit finalizer (datasketch's pre-mix of the affine schemes), in place."""
+    import numpy as np
+
+    values ^= values >> np.uint32(16)
+    values *= np.uint32(0x85EBCA6B)
+    values ^= values >> np.uint32(13)
+    values *= np.uint32(0xC2B2AE35)
+    values ^= values >> np.uint32(16)
+    return values
+
+
+# Shingle hashes permuted at a time: all at once is a values x NUM_PERM matrix (datasketch's
+# `update_batch` made 3.6 GB of it for a 20 MB body). The minimum over chunks is the minimum
+# over all, so the signature is the very same; a chunk costs 4,096 x 128 x 4 B = 2 MB.
+SIGN_CHUNK = 4096
+
+
+def minhash_values(shingles: Any) -> Any:
+    """The MinHash of 32-bit shingle hashes: datasketch's affine32 scheme, computed in chunks."""
+    import numpy as np
+
+    a, b = _permutations()
+    values = np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
+    for start in range(0, len(shingles), SIGN_CHUNK):
+        mixed = _fmix32(shingles[start : start + SIGN_CHUNK].astype(np.uint32).reshape(-1, 1))
+        permuted = mixed * a + b  # uint32 arithmetic wraps: mod 2^32, as datasketch's
+        np.minimum(values, permuted.min(axis=0), out=values)
+    return values
 
 
 def signature(body: str) -> Signature | None:
-    """The body's signature, or None when it is too short to cluster."""
-    tokens = words(body)
-    if len(tokens) < MIN_WORDS:
-        return None
-    from datasketch import MinHash
+    """The body's signature, or None when it is too short to cluster.
 
-    minhash = MinHash(
-        num_perm=NUM_PERM, permutations=_permutations(), scheme="affine32", hashfunc=int
-    )
-    minhash.update_batch(shingle_hashes(tokens).tolist())
-    return Signature(minhash.hashvalues.astype("uint32"), len(tokens))
+    Memory grows with the body by about 12 bytes a word (its hash, its shingle's hash), not
+    by NUM_PERM values a word.
+    """
+    hashes = word_hashes(body)
+    count = len(hashes)
+    if count < MIN_WORDS:
+        return None
+    shingles = shingle_hashes(hashes)
+    del hashes
+    return Signature(minhash_values(shingles), count)
 
 
 # ---------------------------------------------------------------------------- the LSH tables

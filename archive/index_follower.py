@@ -169,11 +169,12 @@ def follow(
 ) -> int:
     """Index rows as they are committed (`IndexStream`), the rest when the parent is done."""
     from index.part_writer import PartWriter, can_fork
+    from index.writer import writer as open_writer
 
     from .indexing import ArchiveDB, IndexStream
 
     # forked before the archive and the index are opened: the part writer inherits neither
-    second = PartWriter(index_dir) if part and can_fork() else None
+    second = PartWriter(index_dir, open_writer) if part and can_fork() else None
     try:
         db = ArchiveDB.open(archive_dir)
     except BaseException:

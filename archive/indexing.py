@@ -31,7 +31,12 @@ from .readonly import connect_for_reading
 WATERMARK = "index_seq"
 INDEX_FOLDER = "index"
 BATCH = 1000
-ROW_COLUMNS = "id, title, body, authors, category, site, language, published, content_hash, seq"
+# Captions are searchable: joined by newlines, in page order, as the index's `captions` field.
+ROW_COLUMNS = (
+    "id, title, body, authors, category, site, language, published, content_hash, seq, "
+    "(SELECT group_concat(text, char(10)) FROM (SELECT text FROM captions c "
+    "WHERE c.article_id = articles.id ORDER BY c.position)) AS captions"
+)
 
 
 class ArchiveMissing(Exception):
@@ -194,6 +199,7 @@ def catch_up(
 
 def _drop_deleted(store: Any, ix: Any, wait: float = writer.LOCK_WAIT_S) -> None:
     """Articles removed from SQLite (no seq marks a deletion) leave the index too."""
+    drop_removed(store, ix, wait)
     count = _conn(store).execute("SELECT count(*) FROM articles").fetchone()[0]
     if writer.doc_count(ix) <= count:
         return
@@ -202,6 +208,28 @@ def _drop_deleted(store: Any, ix: Any, wait: float = writer.LOCK_WAIT_S) -> None
     extra = set(indexed_hashes(ix)) - _article_ids(store)
     if extra:
         writer.write_batch(ix, [], delete_ids=sorted(extra), wait=wait)
+
+
+def drop_removed(store: Any, ix: Any, wait: float = writer.LOCK_WAIT_S) -> int:
+    """Drop from Whoosh the articles `newsarchive remove` took out (archive.removal) that it
+    may still hold, then mark them dropped; returns how many."""
+    from .removals_table import mark_dropped, pending_index_drops
+
+    ids = pending_index_drops(_conn(store))
+    if ids:
+        writer.write_batch(ix, [], delete_ids=ids, wait=wait)
+        conn = _conn(store)
+        if conn.in_transaction:
+            mark_dropped(conn, ids)
+        else:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                mark_dropped(conn, ids)
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+    return len(ids)
 
 
 class IndexStream:
@@ -448,12 +476,21 @@ class VerifyReport:
     extra: list[int] = field(default_factory=list)  # in the index, not in SQLite
     stale: list[int] = field(default_factory=list)  # content hash differs
     duplicated: list[int] = field(default_factory=list)  # id indexed more than once
+    removed: int = 0  # articles taken out with `newsarchive remove` (archive.removal)
+    removed_indexed: list[int] = field(default_factory=list)  # of those, still in the index
     corrupt: str | None = None
 
     @property
     def ok(self) -> bool:
         return (
-            not (self.missing or self.extra or self.stale or self.duplicated or self.corrupt)
+            not (
+                self.missing
+                or self.extra
+                or self.stale
+                or self.duplicated
+                or self.removed_indexed
+                or self.corrupt
+            )
             and self.watermark <= self.head
         )
 
@@ -486,6 +523,11 @@ class VerifyReport:
             out.append(
                 f"{len(self.duplicated)} article(s) indexed more than once: {ids(self.duplicated)}."
             )
+        if self.removed_indexed:
+            out.append(
+                f"{len(self.removed_indexed)} removed article(s) still in the index: "
+                f"{ids(self.removed_indexed)} (any command that can write the index drops them)."
+            )
         if self.watermark > self.head:
             out.append(
                 f"The index watermark ({self.watermark}) is ahead of the archive ({self.head})."
@@ -506,6 +548,8 @@ class VerifyReport:
             "extra": self.extra,
             "stale": self.stale,
             "duplicated": self.duplicated,
+            "removed": self.removed,
+            "removed_indexed": self.removed_indexed,
             "corrupt": self.corrupt,
             "problems": self.problems(),
         }
@@ -544,7 +588,12 @@ def verify(store: Any, index_dir: Path) -> VerifyReport:
                 report.pending.append(article_id)
         elif any(h != chash for h in hashes):
             report.stale.append(article_id)
-    report.extra = sorted(set(indexed) - set(in_sqlite))
+    from .removals_table import removed_ids
+
+    gone = removed_ids(_conn(store))
+    report.removed = len(gone)
+    report.removed_indexed = sorted(gone & set(indexed))
+    report.extra = sorted(set(indexed) - set(in_sqlite) - gone)
     report.duplicated = sorted(i for i, hashes in indexed.items() if len(hashes) > 1)
     return report
 

@@ -11,10 +11,13 @@ from pathlib import Path
 
 import typer
 
+from ingest.model import Failure
 from ingest.readers import expand_inputs
 
+from .errors_view import retry_documents
 from .pipeline import IngestOptions, ingest
-from .store import ArchiveError, BatchResult, Extracted, Store
+from .store import FOLD_AFTER, ArchiveError, BatchResult, Extracted, Store
+from .terminal import safe
 
 
 def summary_line(total: BatchResult) -> str:
@@ -23,13 +26,13 @@ def summary_line(total: BatchResult) -> str:
         f"{len(total.updated)} updated",
         f"{total.duplicates} duplicate{'s' if total.duplicates != 1 else ''}",
         f"{total.unchanged} already archived",
-        f"{len(total.failed)} failed",
+        f"{total.failures} failed",
     ]
     text = "Ingest finished: " + ", ".join(parts) + "."
-    if total.unchanged and not (total.added or total.updated or total.duplicates):
+    if total.unchanged and not (total.added or total.updated or total.duplicates or total.failed):
         text += " Nothing new: every input was already in the archive."
-    if total.failed:
-        text += " Failures are listed in the ingest_errors table."
+    if total.failures:
+        text += " `newsarchive errors` lists the failed inputs."
     return text
 
 
@@ -59,6 +62,44 @@ def write_failure(exc: BaseException, folder: Path) -> str:
     )
 
 
+class ErrorLines:
+    """One `Error:` line per failure, escaped (one input, one line, whatever its name holds);
+    past `FOLD_AFTER` of one reason in one file, a count at the end instead of a line each."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str], int] = {}
+
+    def line(self, failure: Failure) -> str | None:
+        key = (failure.container or failure.origin, failure.reason)
+        seen = self.counts[key] = self.counts.get(key, 0) + 1
+        if seen > FOLD_AFTER:
+            return None
+        return f"Error: {safe(failure.message)}"
+
+    def summary(self) -> list[str]:
+        return [
+            f"Error: {safe(path)}: {n - FOLD_AFTER} more failure(s) of the same kind ({reason})"
+            " not shown; ingest_errors counts them."
+            for (path, reason), n in self.counts.items()
+            if n > FOLD_AFTER
+        ]
+
+
+def return_big_buffers(threshold: int = 1 << 20) -> None:
+    """Make glibc hand buffers over `threshold` straight back to the kernel when freed.
+
+    After the first big free glibc raises its mmap threshold (up to 32 MB) and keeps later
+    big buffers in its heap: the copies a 20 MB record goes through (line, text, body, hash
+    input) then stay in the process's RSS. A fixed threshold keeps each record's peak its own.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").mallopt(-3, threshold)  # -3: M_MMAP_THRESHOLD
+
+
 def run_ingest(
     ctx: typer.Context,
     paths: list[str],
@@ -67,11 +108,14 @@ def run_ingest(
     batch_size: int,
     json_out: bool,
     jobs: int | None = None,
+    cluster: str | None = None,
+    retry_failed: bool = False,
 ) -> int:
-    from .cli import archive_dir, fail, print_json
+    from .cli_common import archive_dir, fail, print_json
     from .index_follower import IndexFollower
     from .indexing import index_dir_for, index_span
 
+    return_big_buffers()
     try:
         store = Store.open(archive_dir(ctx), create=True)
         run_id = store.start_run(sys.argv[1:] or paths)
@@ -95,9 +139,13 @@ def run_ingest(
     show_progress = sys.stderr.isatty()
     total_inputs = sum(1 for _ in expand_inputs(paths)) if show_progress else None
 
+    errors = ErrorLines()
+
     def report(item: Extracted) -> None:
         if item.failure:
-            progress_print(f"Error: {item.failure.message}")
+            line = errors.line(item.failure)
+            if line:
+                progress_print(line)
 
     progress = None
     task = None
@@ -144,7 +192,7 @@ def run_ingest(
             seen_inputs.add(container)
             progress.update(task, completed=len(seen_inputs), pages=pages)
 
-    options = IngestOptions(fmt=fmt, site=site, batch_size=batch_size, jobs=jobs)
+    options = IngestOptions(fmt=fmt, site=site, batch_size=batch_size, jobs=jobs, cluster=cluster)
     status = "done"
     total = BatchResult()
     try:
@@ -155,6 +203,7 @@ def run_ingest(
             run_id,
             on_item=on_item,
             after_commit=follower,
+            docs=retry_documents(store.db) if retry_failed else None,  # issue 19
         )
         follower.finish()  # the rest of the rows, the final merge; sets follower.error
     except KeyboardInterrupt:
@@ -162,6 +211,8 @@ def run_ingest(
         raise
     except Exception as exc:
         status = "failed"
+        if type(exc).__name__ == "ClusterError":  # --cluster (archive/cluster.py): one line
+            raise fail(f"{exc} Everything committed before this point is kept.") from None
         if type(exc).__module__ == "sqlite3" or isinstance(exc, OSError):
             if os.environ.get("NEWSARCHIVE_DEBUG"):  # developers: where the write failed
                 traceback.print_exc()
@@ -169,6 +220,8 @@ def run_ingest(
         raise
     finally:
         follower.stop()  # nothing to do after finish(); on an error, the next command catches up
+        for line in errors.summary():
+            progress_print(line)
         if progress is not None:
             progress.stop()
         with contextlib.suppress(Exception):
@@ -184,12 +237,15 @@ def run_ingest(
                 "updated": len(total.updated),
                 "duplicates": total.duplicates,
                 "unchanged": total.unchanged,
-                "failed": len(total.failed),
+                "failed": total.failures,
+                # one entry per failure with its own ingest_errors row; the rest are counted
+                # there, per file and reason ("more_failures")
                 "errors": [
                     {"origin": f.origin, "reason": f.reason, "message": f.message}
                     for f in total.failed
                 ],
+                "more_failures": total.folded,
             }
         )
     typer.echo(summary_line(total), err=True)
-    return 1 if total.failed or follower.error else 0
+    return 1 if total.failures or follower.error else 0

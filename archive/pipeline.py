@@ -14,7 +14,7 @@ from ingest.extract import extract_page
 from ingest.model import Failure, RawDocument
 from ingest.readers import iter_documents
 
-from .site_templates import ExtractedPage, apply_site_templates
+from .site_templates import ExtractedPage, apply_site_templates, refresh_dirty_sites
 from .store import BatchResult, Extracted, Store
 
 BATCH_SIZE = 200
@@ -26,6 +26,9 @@ class IngestOptions:
     site: str | None = None  # forces site_name on every article of the run
     batch_size: int = BATCH_SIZE
     jobs: int = 1  # extraction processes; above 1, a pool of forked workers (archive/parallel.py)
+    cluster: str | None = (
+        None  # a Dask scheduler's address: read + extract there (archive/cluster.py)
+    )
 
 
 def extract_one(
@@ -37,23 +40,25 @@ def extract_one(
     try:
         extraction = extract_page(doc, boilerplate=boilerplate)
     except IngestError as exc:
-        return Extracted(
-            raw=doc, failure=Failure(doc.origin, exc.reason, str(exc), doc.data, doc.format)
-        )
+        return Extracted(raw=doc, failure=_failure(doc, exc.reason, str(exc)))
     except RecursionError:
         message = f"{doc.origin}: the page is nested too deeply to read."
-        return Extracted(
-            raw=doc, failure=Failure(doc.origin, "too_deep", message, doc.data, doc.format)
-        )
+        return Extracted(raw=doc, failure=_failure(doc, "too_deep", message))
     except Exception as exc:  # an extractor bug must not stop the batch; the reason names it
         message = f"{doc.origin}: extraction failed unexpectedly ({type(exc).__name__}: {exc})."
-        return Extracted(
-            raw=doc, failure=Failure(doc.origin, "internal_error", message, doc.data, doc.format)
-        )
+        return Extracted(raw=doc, failure=_failure(doc, "internal_error", message))
     article = extraction.article
+    doc.fields = None  # parsed again from `data` if ever needed: a big record's text, held once
     if site:
         article.site_name = site
     return ExtractedPage(raw=doc, article=article, template_keys=extraction.template_keys)
+
+
+def _failure(doc: RawDocument, reason: str, message: str) -> Failure:
+    """A page that could not be extracted, naming its file (failures are summarized per file)."""
+    return Failure(
+        doc.origin, reason, message, doc.data, doc.format, doc.container or doc.origin, doc.offset
+    )
 
 
 def with_template(item: Extracted, template: frozenset[str]) -> Extracted | None:
@@ -79,6 +84,7 @@ def merge(total: BatchResult, part: BatchResult) -> None:
     total.duplicates += part.duplicates
     total.unchanged += part.unchanged
     total.failed += part.failed
+    total.folded += part.folded
 
 
 def ingest(
@@ -89,16 +95,26 @@ def ingest(
     *,
     on_item: Callable[[Extracted], None] | None = None,
     after_commit: Callable[[Store, BatchResult], None] | None = None,
+    docs: Iterable[RawDocument | Failure] | None = None,
 ) -> BatchResult:
-    """Ingest `inputs` into `store`; returns the totals. Each batch is committed before the next."""
+    """Ingest `inputs` into `store`; returns the totals. Each batch is committed before the next.
+
+    `docs`, when given, replaces reading `inputs` (`ingest --retry-failed` feeds kept bytes)."""
     total = BatchResult()
-    docs = iter_documents(inputs, options.fmt)
-    if options.jobs > 1:
+    if options.cluster and docs is None:  # --cluster: reading and extraction on Dask workers
+        from .cluster import extract_on_cluster
+
+        extracted = extract_on_cluster(
+            inputs, options.fmt, options.site, extract_one, options.cluster
+        )
+    elif options.jobs > 1:
+        docs = iter_documents(inputs, options.fmt) if docs is None else iter(docs)
         from .parallel import extract_parallel
 
         archive_dir = store.path.parent if store.path else None
         extracted = extract_parallel(docs, extract_one, options.site, options.jobs, archive_dir)
     else:
+        docs = iter_documents(inputs, options.fmt) if docs is None else iter(docs)
         extracted = (extract_one(doc, options.site) for doc in docs)
 
     def observed() -> Iterator[Extracted]:
@@ -107,13 +123,25 @@ def ingest(
                 on_item(item)
             yield item
 
+    def refresh() -> None:
+        changed = refresh_dirty_sites(store, reextract_with)
+        if changed and after_commit:
+            after_commit(store, BatchResult())  # re-extracted articles have new seqs to index
+
+    def reextract_with(raw: RawDocument, site: str, template: frozenset[str]) -> Extracted:
+        return extract_one(raw, options.site or site, template)
+
     try:
+        refresh()  # a run killed after a batch but before its refresh left work behind
         for batch in batched(observed(), options.batch_size):
-            batch = apply_site_templates(store, batch, with_template)
-            result = store.write_batch(batch, run_id)
+            batch, learn = apply_site_templates(store, batch, with_template)
+            result = store.write_batch(batch, run_id, learn)
             merge(total, result)
             if after_commit:
                 after_commit(store, result)
+        # once per run, not per batch: the dirty marks and moved lines wait durably in the
+        # archive, and one pass over a site's dumps replaces one per batch that moved its template
+        refresh()
     finally:
         extracted.close()  # stops the worker pool at once, on success as on error
     return total

@@ -5,7 +5,8 @@ is safe to run in a worker thread (each call opens its own index searcher). Call
 `Store` or an `ArchiveDB` (anything with `.db.execute`), the index folder and a request.
 
 Public API (see each docstring):
-    SearchRequest(query, author, category, site, since, until, sort, limit, page, facets, collapse)
+    SearchRequest(query, author, category, site, language, since, until, sort, limit, page,
+                  facets, collapse)
     run_search(store, index_dir, request) -> dict   # the search JSON of DESIGN.md
     similar(store, index_dir, article_id, limit=10) -> dict
     timeline(store, index_dir, query, filters, interval) -> list[dict]
@@ -38,7 +39,7 @@ __all__ = [
 ]
 
 MAX_LIMIT = 1000
-HIT_COLUMNS = "id, title, published, authors, category, site, url, body, story_id"
+HIT_COLUMNS = "id, title, published, authors, category, site, language, url, body, story_id"
 
 
 class ArticleNotFound(Exception):
@@ -47,7 +48,7 @@ class ArticleNotFound(Exception):
 
 @dataclass(slots=True)
 class SearchRequest:
-    """One search. `author`/`category`/`site` filter (case-insensitive exact values; a list
+    """One search. `author`/`category`/`site`/`language` filter (case-insensitive exact values; a list
     means any of them); `since`/`until` are inclusive dates (2024, 2024-05, 2024-05-31);
     `sort` is relevance | newest | oldest; `page` starts at 1; `facets` adds counts over all
     hits; `collapse` shows one hit per story (syndicated copies folded, with `copies`)."""
@@ -56,6 +57,7 @@ class SearchRequest:
     author: str | list[str] | None = None
     category: str | list[str] | None = None
     site: str | list[str] | None = None
+    language: str | list[str] | None = None
     since: str | None = None
     until: str | None = None
     sort: str = "relevance"
@@ -74,6 +76,7 @@ class SearchRequest:
             authors=many(self.author),
             categories=many(self.category),
             sites=many(self.site),
+            languages=many(self.language),
             since=self.since or None,
             until=self.until or None,
         )
@@ -107,8 +110,11 @@ def _authors(value: Any) -> list[str]:
 def _hit(
     row: dict[str, Any], score: float | None, terms: list[str], analyzer: Any
 ) -> dict[str, Any]:
+    from index.analysis import snippet_analyzer
     from index.snippets import snippet
 
+    # highlight with the analysis the article was indexed with (its language's)
+    analyzer = snippet_analyzer(row.get("language"), row.get("title"), row.get("body"), analyzer)
     return {
         "id": row["id"],
         "title": row.get("title"),
@@ -261,7 +267,7 @@ def similar(store: Any, index_dir: Path, article_id: int, limit: int = 10) -> di
     """
     if not (1 <= limit <= MAX_LIMIT):
         raise QuerySyntaxError(f"--limit {limit} is out of range: use 1 to {MAX_LIMIT}.")
-    source = fetch_rows(store, [article_id], "id, title, body").get(article_id)
+    source = fetch_rows(store, [article_id], "id, title, body, language").get(article_id)
     if source is None:
         raise ArticleNotFound(
             f"There is no article {article_id} in the archive: find ids with `newsarchive search`."
@@ -270,7 +276,9 @@ def similar(store: Any, index_dir: Path, article_id: int, limit: int = 10) -> di
     try:
         analyzer = ix.schema["body"].analyzer
         text = f"{source.get('title') or ''}\n{source.get('body') or ''}"
-        found = isearch.more_like(ix, article_id, text, limit=limit)
+        found = isearch.more_like(
+            ix, article_id, text, limit=limit, language=source.get("language")
+        )
     finally:
         ix.close()
     rows = fetch_rows(store, [i for i, _ in found])

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .errors_view import count_failed, failed_by_reason
+
 TABLES = (
     "articles",
     "authors",
@@ -62,18 +64,23 @@ def archive_stats(store: Any, top: int = 10) -> dict[str, Any]:
         "languages": top_of(
             "SELECT language, count(*) n FROM articles WHERE language IS NOT NULL GROUP BY language ORDER BY n DESC LIMIT ?"
         ),
-        "errors": top_of(
-            "SELECT reason, count(*) n FROM ingest_errors GROUP BY reason ORDER BY n DESC LIMIT ?"
-        ),
+        # failed inputs, each once under its latest reason (not one per attempt): issue 19
+        "errors": failed_by_reason(db, top),
+        "failed_inputs": count_failed(db),
     }
 
 
 def render_stats(data: dict[str, Any]) -> None:
+    """The stats as tables; every value from the archive is escaped (control characters and
+    Rich markup print as text: a site named `[link=...]` or holding ESC changes nothing)."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    from .terminal import safe
 
     console = Console()
-    counts = Table(title=f"Archive {data['archive']}", show_header=True)
+    counts = Table(title=Text(f"Archive {safe(data['archive'])}"), show_header=True)
     counts.add_column("table")
     counts.add_column("rows", justify="right")
     for name, n in data["counts"].items():
@@ -81,12 +88,16 @@ def render_stats(data: dict[str, Any]) -> None:
     console.print(counts)
     first, last = data["published"]["first"], data["published"]["last"]
     if first:
-        console.print(f"Published from {first} to {last}")
+        console.print(Text(f"Published from {safe(first)} to {safe(last)}"))
+    if data.get("failed_inputs"):
+        console.print(
+            f"{data['failed_inputs']:,} input(s) failed (each counted once): see `newsarchive errors`"
+        )
     for key in ("sites", "categories", "authors", "years", "languages", "errors"):
         if data[key]:
             table = Table(title=f"Top {key}")
             table.add_column(key[:-1] if key != "categories" else "category")
             table.add_column("articles" if key != "errors" else "inputs", justify="right")
             for name, n in data[key].items():
-                table.add_row(name, f"{n:,}")
+                table.add_row(Text(safe(name)), f"{n:,}")
             console.print(table)

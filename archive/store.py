@@ -14,7 +14,7 @@ import json
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,13 +22,15 @@ from typing import Any
 
 import sqlite_utils
 
+from ingest.extract import count_words
 from ingest.model import Article, Failure, RawDocument
 from ingest.urls import canonical_url
 
-from . import dedup
+from . import dedup, raw_store
 
 SCHEMA_VERSION = 1
 DB_NAME = "news.db"
+FOLD_AFTER = 10  # failures of one reason in one file with rows of their own; then one count
 
 
 FTS_UPDATE_TRIGGER = """
@@ -64,11 +66,29 @@ def sha256(data: bytes) -> str:
 _SPACE = re.compile(r"\s+")
 
 
+_QUOTES = str.maketrans("‘’“”–—", "''\"\"--")
+_HASH_PIECE = 1 << 20  # bodies longer than this are hashed a piece at a time
+
+
 def content_hash(article: Article) -> str:
-    """Identity of an article's content, blind to whitespace and quote style."""
-    text = unicodedata.normalize("NFKC", f"{article.title or ''}\n{article.body}").lower()
-    text = text.translate(str.maketrans("‘’“”–—", "''\"\"--"))
-    return sha256(_SPACE.sub(" ", text).strip().encode())
+    """Identity of an article's content, blind to whitespace and quote style.
+
+    The hash of the text's words joined by single spaces (NFKC, lower case, plain quotes). A
+    long body is folded a piece at a time, cut at whitespace, so memory does not hold five
+    copies of a 20 MB body: the words and so the hash are the same.
+    """
+    text = f"{article.title or ''}\n{article.body}"
+    if len(text) <= _HASH_PIECE:
+        text = unicodedata.normalize("NFKC", text).lower().translate(_QUOTES)
+        return sha256(_SPACE.sub(" ", text).strip().encode())
+    digest = hashlib.sha256()
+    first = True
+    for piece in dedup.text_pieces(text, _HASH_PIECE):
+        words = unicodedata.normalize("NFKC", piece).lower().translate(_QUOTES).split()
+        if words:
+            digest.update((("" if first else " ") + " ".join(words)).encode())
+            first = False
+    return digest.hexdigest()
 
 
 @dataclass(slots=True)
@@ -86,7 +106,12 @@ class BatchResult:
     updated: list[int] = field(default_factory=list)
     duplicates: int = 0
     unchanged: int = 0  # the very same input ingested again: nothing new
-    failed: list[Failure] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)  # each with its own ingest_errors row
+    folded: int = 0  # further failures counted in their file's summary row (Store.FOLD_AFTER)
+
+    @property
+    def failures(self) -> int:
+        return len(self.failed) + self.folded
 
 
 class Store:
@@ -97,6 +122,12 @@ class Store:
         self.path = path
         self._near_dups: dedup.NearDuplicates | None = None
         self._insert_sql: dict[tuple[str, tuple[str, ...], bool], str] = {}
+        self.raw = raw_store.RawInputs(db)
+        self._file: raw_store.InputFile | None = None  # the input file of the item being written
+        self._offset: int | None = None  # where the item's bytes lie in that file
+        self._folds: dict[tuple[str, str], list[int]] = {}  # (file, reason) -> [count, row id]
+        self._folded_rows: dict[int, tuple[int, str]] = {}  # summary rows to update this batch
+        self._now = now_iso()
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -142,6 +173,7 @@ class Store:
     def ensure_schema(self) -> None:
         db = self.db
         if "archive_meta" in db.table_names():
+            self._ensure_raw_schema()  # archives from before files were kept as given
             self._ensure_story_schema()  # archives from before duplicate detection get it here
             return
         with self.write_lock(), db.atomic():
@@ -274,12 +306,20 @@ class Store:
                 pk="id",
                 foreign_keys=[("run_id", "ingest_runs", "id"), ("source_id", "sources", "id")],
             )
+            raw_store.ensure_tables(db)
             db["articles"].enable_fts(["title", "body"], fts_version="FTS5", create_triggers=True)
             # sqlite-utils' update trigger fires on any column; story counts and seq change often,
             # and each change would rewrite the article's full-text entry. Title and body only.
             db.execute("DROP TRIGGER articles_au")
             db.execute(FTS_UPDATE_TRIGGER)
         self._ensure_story_schema()
+
+    def _ensure_raw_schema(self) -> None:
+        columns = {r[1] for r in self.db.execute("PRAGMA table_info(ingest_errors)").fetchall()}
+        if "source_files" in self.db.table_names() and "count" in columns:
+            return
+        with self.write_lock(), self.db.atomic():
+            raw_store.ensure_tables(self.db)
 
     def _ensure_story_schema(self) -> None:
         """Versions, signatures and story columns: created on new archives, added to older ones."""
@@ -355,7 +395,30 @@ class Store:
             "SELECT id, pid FROM ingest_runs WHERE status = 'running'"
         ).fetchall():
             if pid and pid != os.getpid() and not _process_alive(pid):
-                table.update(run_id, {"status": "interrupted", "finished": now_iso()})
+                table.update(
+                    run_id,
+                    {"status": "interrupted", "finished": now_iso(), **self._run_counts(run_id)},
+                )
+
+    def _run_counts(self, run_id: int) -> dict[str, int]:
+        """What a killed run committed, counted from the rows it left (it never got to say):
+        inputs it archived by status, and the failures it recorded."""
+        by_status = dict(
+            self.db.execute(
+                "SELECT status, count(*) FROM sources WHERE run_id = ? GROUP BY status", [run_id]
+            ).fetchall()
+        )
+        columns = {r[1] for r in self.db.execute("PRAGMA table_info(ingest_errors)").fetchall()}
+        failures = "sum(coalesce(count, 1))" if "count" in columns else "count(*)"
+        failed = self.db.execute(
+            f"SELECT coalesce({failures}, 0) FROM ingest_errors WHERE run_id = ?", [run_id]
+        ).fetchone()[0]
+        return {
+            "added": by_status.get("article", 0),
+            "updated": by_status.get("update", 0),
+            "duplicates": by_status.get("duplicate", 0),
+            "failed": int(failed),
+        }
 
     def finish_run(self, run_id: int, totals: BatchResult, status: str = "done") -> None:
         with self.write_lock(), self.db.atomic():
@@ -367,7 +430,7 @@ class Store:
                     "updated": len(totals.updated),
                     "duplicates": totals.duplicates,
                     "unchanged": totals.unchanged,
-                    "failed": len(totals.failed),
+                    "failed": totals.failures,
                     "status": status,
                 },
             )
@@ -379,12 +442,34 @@ class Store:
         ).fetchone()
         return int(row[0])
 
-    def write_batch(self, items: Iterable[Extracted], run_id: int) -> BatchResult:
-        """Store one batch atomically: all of it is visible afterwards, or none of it."""
+    def write_batch(
+        self,
+        items: Iterable[Extracted],
+        run_id: int,
+        also: Callable[[], None] | None = None,
+    ) -> BatchResult:
+        """Store one batch atomically: all of it is visible afterwards, or none of it.
+
+        `also` runs inside the same transaction (site templates count the batch's pages)."""
         result = BatchResult()
-        with self.write_lock(), self.db.atomic():
-            for item in items:
-                self._write_one(item, run_id, result)
+        folds = {key: list(value) for key, value in self._folds.items()}
+        self._now = now_iso()  # one clock read per batch: a million failed lines read it once each
+        self._folded_rows: dict[int, tuple[int, str]] = {}
+        try:
+            with self.write_lock(), self.db.atomic():
+                for item in items:
+                    self._write_one(item, run_id, result)
+                if also is not None:
+                    also()
+                for row_id, (count, message) in self._folded_rows.items():
+                    self.db.execute(
+                        "UPDATE ingest_errors SET count = ?, message = ? WHERE id = ?",
+                        [count, message, row_id],
+                    )
+        except BaseException:
+            self.raw.forget()  # what the rolled-back transaction kept is gone
+            self._folds = folds
+            raise
         return result
 
     @contextlib.contextmanager
@@ -410,26 +495,12 @@ class Store:
 
     def _write_one(self, item: Extracted, run_id: int, result: BatchResult) -> None:
         raw = item.raw
+        self._file = self.raw.file_for(raw, item.failure, run_id, self._now)
         if item.failure is not None:
-            failure = item.failure
-            source_id = None
-            data = raw.data if raw is not None else failure.data
-            if data:
-                source_id = self._add_source(
-                    raw, data, failure.origin, failure.format, "failed", None, run_id
-                )
-            self.db["ingest_errors"].insert(
-                {
-                    "run_id": run_id,
-                    "origin": failure.origin,
-                    "reason": failure.reason,
-                    "message": failure.message,
-                    "source_id": source_id,
-                    "created": now_iso(),
-                }
-            )
-            result.failed.append(failure)
+            self._offset = raw.offset if raw is not None else item.failure.offset
+            self._write_failure(item.failure, raw, run_id, result)
             return
+        self._offset = raw.offset if raw is not None else None
         if raw is None or item.article is None:
             raise ValueError(
                 "an Extracted item needs either a failure or a raw document with its article"
@@ -459,6 +530,64 @@ class Store:
             return
         article_id = self._insert_article(article, chash, raw, run_id)
         result.added.append(article_id)
+
+    def _write_failure(
+        self, failure: Failure, raw: RawDocument | None, run_id: int, result: BatchResult
+    ) -> None:
+        """One `ingest_errors` row per failed input; past `FOLD_AFTER` failures of one reason
+        in one file (a million broken JSON lines), one row for the file counts the rest."""
+        file_key = self._file.path if self._file else failure.container
+        fold = self._folds.setdefault((file_key, failure.reason), [0, 0]) if file_key else None
+        if fold is not None:
+            fold[0] += 1
+        if fold is not None and fold[0] > FOLD_AFTER:
+            self._fold_failure(fold, file_key, failure, run_id)  # type: ignore[arg-type]
+            result.folded += 1
+            return
+        source_id = None
+        data = raw.data if raw is not None else failure.data
+        if data:
+            source_id = self._add_source(
+                raw, data, failure.origin, failure.format, "failed", None, run_id
+            )
+        self._insert(
+            "ingest_errors",
+            {
+                "run_id": run_id,
+                "origin": failure.origin,
+                "reason": failure.reason,
+                "message": failure.message,
+                "source_id": source_id,
+                "file_id": self._file.id if self._file else None,
+                "count": 1,
+                "created": self._now,
+            },
+        )
+        failure.data = None  # kept in the archive now: the run's totals need no copy
+        result.failed.append(failure)
+
+    def _fold_failure(self, fold: list[int], path: str, failure: Failure, run_id: int) -> None:
+        more = fold[0] - FOLD_AFTER
+        message = (
+            f"{path}: {more} more input(s) in this file failed the same way ({failure.reason}),"
+            f" the last at {failure.origin}; the file is kept as given."
+        )
+        if fold[1]:
+            self._folded_rows[fold[1]] = (more, message)  # written once, at the batch's end
+            return
+        fold[1] = self._insert(
+            "ingest_errors",
+            {
+                "run_id": run_id,
+                "origin": path,
+                "reason": failure.reason,
+                "message": message,
+                "source_id": None,
+                "file_id": self._file.id if self._file else None,
+                "count": more,
+                "created": self._now,
+            },
+        )
 
     def _same_content(self, chash: str, site: str | None, url_key: str | None) -> int | None:
         """The article this text already belongs to on the same site (or any version of it).
@@ -515,6 +644,54 @@ class Store:
         if article.published and published and article.published != published:
             return article.published < published
         return False
+
+    def replace_extraction(self, source_id: int, article: Article, url: str | None) -> int:
+        """Put a new extraction of an archived input where its old one is (site templates).
+
+        The article whose current text came from `source_id` takes it (new `seq`: the index
+        follows); a past version that came from it is corrected in place; no new version, as
+        the page did not change. Returns 1 when something changed, else 0.
+        """
+        chash = content_hash(article)
+        current = self.db.execute(
+            "SELECT id, content_hash, title, authors, published, story_id FROM articles"
+            " WHERE source_id = ?",
+            [source_id],
+        ).fetchone()
+        authors = json.dumps(article.authors, ensure_ascii=False)
+        if current is not None:
+            article_id, old_hash, title, old_authors, published, story_id = current
+            if (old_hash, title, old_authors, published) == (
+                chash,
+                article.title,
+                authors,
+                article.published,
+            ):
+                return 0
+            row = self._article_row(article, chash, article.url or url)
+            row["seq"] = self.next_seq()
+            self.db["articles"].update(article_id, row)
+            self._write_relations(article_id, article)
+            self._resign(article_id, article.body, story_id)
+            return 1
+        cursor = self.db.execute(
+            "UPDATE article_versions SET title = ?, authors = ?, published = ?, body = ?,"
+            " content_hash = ? WHERE source_id = ? AND (content_hash IS NOT ? OR title IS NOT ?"
+            " OR authors IS NOT ? OR published IS NOT ?)",
+            [
+                article.title,
+                authors,
+                article.published,
+                article.body,
+                chash,
+                source_id,
+                chash,
+                article.title,
+                authors,
+                article.published,
+            ],
+        )
+        return 1 if cursor.rowcount else 0
 
     def _update_article(
         self, article_id: int, article: Article, chash: str, raw: RawDocument, run_id: int
@@ -676,9 +853,7 @@ class Store:
         run_id: int,
     ) -> int:
         digest = sha256(data)
-        self._insert(
-            "source_blobs", {"sha256": digest, "size": len(data), "content": data}, ignore=True
-        )
+        self.raw.keep_bytes(digest, data, self._file, self._offset)
         row = {
             "sha256": digest,
             "origin": origin,
@@ -691,6 +866,7 @@ class Store:
             "article_id": article_id,
             "run_id": run_id,
             "ingested": now_iso(),
+            "file_id": self._file.id if self._file else None,
         }
         previous = self.db.execute(
             "SELECT id FROM sources WHERE sha256 = ? AND origin = ?", [digest, origin]
@@ -755,7 +931,7 @@ class Store:
             "dateline": article.dateline,
             "wire": article.wire,
             "body": article.body,
-            "word_count": len(article.body.split()),
+            "word_count": count_words(article.body),
             "content_hash": chash,
         }
 

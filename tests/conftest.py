@@ -10,6 +10,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
+if not SHARED.exists():  # a git worktree one level deeper (/work/wt/NAME): the same shared data
+    SHARED = ROOT.parent.parent / "shared"
 CORPUS = SHARED / "corpus"
 EXAMPLES = SHARED / "examples"
 SEED_PAGE = EXAMPLES / "seed-page.txt"

@@ -106,6 +106,14 @@ def assert_consistent(archive: Path, origins: list[str], batch: int | None = BAT
     `batch`: the --batch-size of the runs, when all runs used the same one."""
     assert query(archive, "PRAGMA integrity_check") == [("ok",)]
     assert query(archive, "PRAGMA foreign_key_check") == []
+    tables = {
+        name for (name,) in query(archive, "SELECT name FROM sqlite_master WHERE type='table'")
+    }
+    if "archive_meta" not in tables:
+        # killed between creating news.db and committing its schema (one transaction): an
+        # empty file, never half a schema; the next run creates it
+        assert not tables, f"half a schema: {sorted(tables)}"
+        return 0
     present = {o for (o,) in query(archive, "SELECT origin FROM sources")}
     done = len(present)
     # ingest reads inputs in a fixed order and commits BATCH of them at a time: what is in
@@ -244,3 +252,123 @@ def test_reindex_killed_at_random_points_keeps_a_usable_index(crash_setup):
     assert out.returncode == 0, out.stderr
     assert run(clean, "verify").returncode == 0
     assert query(clean, "PRAGMA integrity_check") == [("ok",)]
+
+
+# --------------------------------------------------------------------------- mixed folder
+
+MIXED_DUMPS = [  # text dumps of sites with several dumps in the corpus: their templates learn
+    "aeb-08f793762792",
+    "aeb-2c46804d9db4",
+    "aeb-7a664e40d256",
+    "aeb-9a440270bf86",
+    "aeb-3c5bf8db4272",
+    "aeb-686bb170effe",
+    "aeb-c50845a7158a",
+    "aeb-776a1c046798",
+    "aeb-c58aa507c4de",
+    "aeb-c81e134ed499",
+]
+
+
+def write_mixed(folder: Path) -> None:
+    """Dumps of a few sites (one synthetic site with a promo line on every page), the HTML of
+    the same pages, and a JSON Lines file that updates some of them and repeats others."""
+    from .conftest import CORPUS
+    from .test_site_templates import write_pages
+
+    write_pages(folder)  # page-0.txt ... page-3.txt: Metro Daily Herald
+    truth = {row["id"]: row for row in load_truth()}
+    for n, stem in enumerate(MIXED_DUMPS):
+        (folder / f"d{n:02d}-{stem}.txt").write_bytes((CORPUS / f"{stem}.txt").read_bytes())
+        (folder / f"h{n:02d}-{stem}.html").write_bytes((CORPUS / f"{stem}.html").read_bytes())
+    updates = []
+    for n, stem in enumerate(MIXED_DUMPS[:6]):
+        row = dict(truth[stem])
+        if n % 2 == 0:  # an update: the same URL with a corrected text
+            row["body"] = row["body"] + "\n\nCorrection: an earlier version misstated a date."
+        updates.append(row)
+    lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in updates)
+    (folder / "m-updates.jsonl").write_text(lines)
+
+
+def full_snapshot(archive: Path) -> dict:
+    """Articles, bodies, versions and stories, byte for byte, blind to ids and clocks."""
+
+    def rows(sql: str) -> list[tuple]:
+        return sorted(query(archive, sql), key=repr)
+
+    stories: dict[int, list[str]] = {}
+    for story, chash in query(archive, "SELECT story_id, content_hash FROM articles"):
+        stories.setdefault(story, []).append(chash)
+    return {
+        "articles": rows(
+            "SELECT url, title, published, authors, category, site, language, dateline,"
+            " body, content_hash, version, story_copies, syndicated, word_count FROM articles"
+        ),
+        "versions": rows(
+            "SELECT a.content_hash, v.version, v.title, v.authors, v.published, v.body,"
+            " v.content_hash FROM article_versions v JOIN articles a ON a.id = v.article_id"
+        ),
+        "stories": sorted(sorted(group) for group in stories.values()),
+        "sources": rows("SELECT origin, sha256, status FROM sources"),
+        "captions": rows(
+            "SELECT a.content_hash, c.position, c.text FROM captions c"
+            " JOIN articles a ON a.id = c.article_id"
+        ),
+    }
+
+
+@pytest.fixture(scope="module")
+def mixed_setup(tmp_path_factory) -> dict:
+    base = tmp_path_factory.mktemp("mixed")
+    folder = base / "inputs"
+    write_mixed(folder)  # write_pages makes the folder
+    clean = base / "clean"
+    started = time.monotonic()
+    out = run(clean, "ingest", str(folder), "--batch-size", "200")
+    assert out.returncode == 0, out.stderr
+    return {"base": base, "folder": folder, "clean": clean, "seconds": time.monotonic() - started}
+
+
+@pytest.mark.parametrize("batch", [1, 3, 7])
+def test_batch_boundaries_do_not_change_the_archive(mixed_setup, batch):
+    """Site templates learn across batches; every page still ends extracted with the template
+    of all its site's pages, whatever the batch size."""
+    archive = mixed_setup["base"] / f"batch-{batch}"
+    out = run(archive, "ingest", str(mixed_setup["folder"]), "--batch-size", str(batch))
+    assert out.returncode == 0, out.stderr
+    clean = full_snapshot(mixed_setup["clean"])
+    assert clean["versions"], "the JSON Lines file must update some articles"
+    assert full_snapshot(archive) == clean
+    assert run(archive, "verify").returncode == 0
+
+
+@pytest.mark.parametrize("batch", [2, 5])
+def test_kills_at_random_points_then_a_final_run_equal_a_clean_run(mixed_setup, batch):
+    """kill -9 at seeded random moments (extraction, commits, template refreshes), then one
+    run to the end: articles, bodies, versions and stories equal a clean run's."""
+    rng = random.Random(SEED + batch)
+    archive = mixed_setup["base"] / f"killed-{batch}"
+    folder = str(mixed_setup["folder"])
+    window = max(1.5, mixed_setup["seconds"] * 0.8)
+    kills = 0
+    for _ in range(5):
+        proc = start(archive, "ingest", folder, "--batch-size", str(batch))
+        try:
+            proc.wait(timeout=rng.uniform(0.5, window))
+        except subprocess.TimeoutExpired:
+            kill_and_reap(proc)
+            kills += 1
+        if proc.stderr:
+            proc.stderr.close()
+        if (archive / "news.db").exists():
+            assert query(archive, "PRAGMA integrity_check") == [("ok",)]
+    assert kills >= 2, f"only {kills} kills landed"
+    out = run(archive, "ingest", folder, "--batch-size", str(batch))
+    assert out.returncode == 0, out.stderr
+    assert full_snapshot(archive) == full_snapshot(mixed_setup["clean"])
+    assert run(archive, "verify").returncode == 0
+    statuses = [s for (s,) in query(archive, "SELECT status FROM ingest_runs ORDER BY id")]
+    assert statuses[-1] == "done" and "interrupted" in statuses
+    added = query(archive, "SELECT sum(added) FROM ingest_runs")[0][0]
+    assert added == query(archive, "SELECT count(*) FROM articles")[0][0]  # killed runs counted

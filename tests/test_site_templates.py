@@ -93,8 +93,10 @@ def test_the_template_is_remembered_across_runs(tmp_path):
             CliRunner().invoke(app, ["--archive", str(archive), "ingest", str(page)]).exit_code == 0
         )
     got = bodies(archive)
-    # a sentence-long line needs 4 pages (see textdump_template): only the fourth page is clean
-    assert [PROMO in got[title] for title, *_ in STORIES] == [True, True, True, False]
+    # a sentence-long line needs 4 pages (see textdump_template): once the fourth page made
+    # it a template line, the three pages archived before are extracted again with it, so
+    # one page per run ends as one run for all (no result depends on where batches began)
+    assert [PROMO in got[title] for title, *_ in STORIES] == [False, False, False, False]
     with sqlite3.connect(archive / "news.db") as conn:
         assert conn.execute(
             "SELECT pages FROM site_templates WHERE site = 'Metro Daily Herald'"
