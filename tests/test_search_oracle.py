@@ -67,6 +67,15 @@ AUTHORS = ("Priya Raman", "Ines Carvalho", "José Núñez", "Li Wei", "Anna Lee"
 CATEGORIES = ("Business", "Politics", "news", "News", "World News")
 SITES = ("Coastal Courier", "The Northern Ledger", "Harbor Herald")
 MONTHS = [(y, m) for y in (2023, 2024, 2025) for m in (1, 3, 6, 11)]
+# Word runs planted in bodies so that phrases of three and four words, with stop and repeated
+# words, match in small archives too (random words alone almost never line up).
+PHRASES = (
+    "harbor market vote",
+    "vote the vote",
+    "storm of the park",
+    "running market elections",
+    "park parking park",
+)
 
 
 def _analyzer():  # type: ignore[no-untyped-def]
@@ -95,7 +104,10 @@ def make_article(rng: random.Random, n: int, *, url: str | None = None):  # type
     from ingest.model import Article
 
     def words(k: int) -> str:
-        return " ".join(rng.choice(WORDS) for _ in range(k))
+        drawn = [rng.choice(WORDS) for _ in range(k)]
+        if k > 2 and rng.random() < 0.5:
+            drawn.insert(rng.randint(0, k), rng.choice(PHRASES))
+        return " ".join(drawn)
 
     month = rng.choice([*MONTHS, None])
     published = f"{month[0]}-{month[1]:02d}-{rng.randint(1, 28):02d}" if month else None
@@ -257,6 +269,11 @@ def queries():  # type: ignore[no-untyped-def]
     leaf = st.one_of(
         st.tuples(st.just("word"), draw_word),
         st.tuples(st.just("phrase"), st.lists(draw_word, min_size=2, max_size=4)),
+        st.tuples(st.just("phrase"), st.sampled_from([p.split() for p in PHRASES])),
+        st.tuples(
+            st.just("phrase"),
+            st.sampled_from([p.split()[1:] for p in PHRASES if len(p.split()) > 3]),
+        ),
         st.tuples(st.just("prefix"), st.sampled_from(["par", "ma", "vot", "stor", "el", "bud"])),
         st.sampled_from(
             [("field", "author", a, True) for a in AUTHORS]
@@ -430,8 +447,16 @@ def test_search_agrees_with_stock_whoosh_and_brute_force(
         check(folder, rows, q, options, rng)
 
 
+class Big(tuple):
+    """(folder, rows) with a short repr: Hypothesis prints the fixture in a falsifying
+    example, and 3,600 rows (600 kB) trip its large-repr warning, hiding the failure."""
+
+    def __repr__(self) -> str:
+        return f"Big({self[0]}, {len(self[1])} rows)"
+
+
 @pytest.fixture(scope="module")
-def big(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Row]]:
+def big(tmp_path_factory: pytest.TempPathFactory) -> Big:
     """3,000 articles rebuilt by the part writer in several segments, then 600 more and 200
     updates (same URL, new text) caught up incrementally."""
     rng = random.Random(15)
@@ -458,7 +483,7 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Row]]:
     ix.close()
     rows = load_rows(folder)
     assert len(rows) == 3600
-    return folder, rows
+    return Big((folder, rows))
 
 
 @pytest.mark.slow
