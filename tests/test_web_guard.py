@@ -365,6 +365,42 @@ def test_heavy_searches_are_recognised() -> None:
     assert not is_heavy({"query": "stadia", "page": 2, "limit": 20})
 
 
+def test_heavy_searches_run_in_the_child_and_light_ones_in_a_thread(
+    local: httpx.Client, archive: tuple[Path, int]
+) -> None:
+    """The README promises heavy /search queries run in the niced child, killed at the time
+    limit; a light one must not wake the child (planted: heavy searches on the thread lane
+    leave the child unstarted and fail here). `local` has built the index."""
+    import os
+
+    from archive.web.config import WebConfig
+    from archive.web.pages import Pages
+    from archive.web.params import search_params
+
+    pages = Pages(WebConfig(archive_dir=archive[0]), csp="")
+    ran_in: list[int] = []
+    real_run = pages.process.run
+
+    async def recording_run(timeout_s: float, fn, *args):  # type: ignore[no-untyped-def]
+        result = await real_run(timeout_s, os.getpid)
+        ran_in.append(result)
+        return await real_run(timeout_s, fn, *args)
+
+    pages.process.run = recording_run  # type: ignore[method-assign]
+
+    async def scenario() -> None:
+        light = await pages._run_search(search_params({"q": "government"}))
+        assert light["total"] > 0 and ran_in == []
+        heavy = await pages._run_search(search_params({"q": "govern*"}))
+        assert heavy["total"] >= light["total"]
+        assert len(ran_in) == 1 and ran_in[0] != os.getpid()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        pages.process.stop()
+
+
 def test_readme_addresses_answer(local: httpx.Client, archive: tuple[Path, int]) -> None:
     """Every address of the README's table of `serve` pages answers on a real server."""
     import re

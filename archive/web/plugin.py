@@ -10,11 +10,12 @@ from typing import Any
 
 from datasette import hookimpl
 
+from .config import DATABASE, WebConfig
 from .facets import lean_array_facet
 from .feed import can_render_atom, render_atom
 from .guard import guard_connection, sort_checker, visitor_status, with_hidden_paths
 from .home import HomePage
-from .pages import DATABASE, Pages, WebConfig
+from .pages import Pages
 from .security import inline_script_hashes, strict_csp, with_security_headers
 from .throttle import with_sql_cap
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .config import WebConfig
 from .metadata import build_metadata
-from .pages import WebConfig
 from .throttle import sql_slots
 
 HERE = Path(__file__).resolve().parent
