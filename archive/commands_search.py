@@ -9,6 +9,7 @@ postings, see index/dense.py; tests/test_cli_startup.py checks the rest). Every 
 # No `from __future__ import annotations` here: see archive/cli.py (start-up time).
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -20,13 +21,16 @@ CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV on stdout inst
 HIT_FIELDS = ("id", "title", "published", "authors", "category", "site", "url", "score", "snippet")
 
 
-def _open(ctx: typer.Context, *, catch_up: bool = True):  # type: ignore[no-untyped-def]
-    """The archive and its index folder, with the index caught up; errors exit with one line."""
+def _open(  # type: ignore[no-untyped-def]
+    ctx: typer.Context, *, catch_up: bool = True, folder: Path | None = None
+):
+    """The archive (or the partition `folder` of a set) and its index folder, with the index
+    caught up; errors exit with one line."""
     from index.errors import IndexError_
 
     from .indexing import ArchiveDB, ArchiveMissing, catch_up_for_reading, index_dir_for
 
-    folder = archive_dir(ctx)
+    folder = folder or archive_dir(ctx)
     try:
         db = ArchiveDB.open(folder)
     except ArchiveMissing as exc:
@@ -87,7 +91,7 @@ def _hits_table(hits: list[dict[str, Any]], title: str) -> None:
     from index.snippets import split_marks
 
     table = Table(title=Text(safe(title)), show_lines=True, title_justify="left")
-    table.add_column("id", justify="right", no_wrap=True)
+    table.add_column("id", justify="right", no_wrap=True)  # PARTITION/ID on a set
     table.add_column("article", ratio=2)
     table.add_column("snippet", ratio=3)
     for hit in hits:
@@ -109,7 +113,7 @@ def _hits_table(hits: list[dict[str, Any]], title: str) -> None:
         snippet = Text()
         for text, marked in split_marks(hit["snippet"]):
             snippet.append(safe(text), style="bold reverse" if marked else None)
-        table.add_row(str(hit["id"]), head, snippet)
+        table.add_row(str(hit.get("address") or hit["id"]), head, snippet)
     Console().print(table)
 
 
@@ -248,9 +252,24 @@ def search(
         _facets_tables(result["facets"])
 
 
+def _address(ctx: typer.Context, address: str) -> tuple[Path, int]:
+    """The archive folder and id an ID argument names (PARTITION/ID on a partition set)."""
+    from .partitions import AddressError, resolve_address
+
+    try:
+        return resolve_address(archive_dir(ctx), address)
+    except AddressError as exc:
+        raise fail(str(exc)) from None
+
+
 def show(
     ctx: typer.Context,
-    article_id: Annotated[int, typer.Argument(metavar="ID", help="Article id (from search).")],
+    address: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID", help="Article id from search (PARTITION/ID on a partition set)."
+        ),
+    ],
     versions: Annotated[
         bool, typer.Option("--versions", help="Add every version with a word diff (as `history`).")
     ] = False,
@@ -262,10 +281,12 @@ def show(
         newsarchive show 42
         newsarchive show 42 --versions
         newsarchive show 42 --json
+        newsarchive --archive backfill show 2019/12
     """
     from .searching import get_article
 
-    db, _ = _open(ctx, catch_up=False)
+    folder, article_id = _address(ctx, address)
+    db, _ = _open(ctx, catch_up=False, folder=folder)
     article = get_article(db, article_id)
     if article is None:
         raise fail(
@@ -306,8 +327,11 @@ def show(
 
 def similar(
     ctx: typer.Context,
-    article_id: Annotated[
-        int, typer.Argument(metavar="ID", help="Article id to find look-alikes of.")
+    address: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID", help="Article id to find look-alikes of (PARTITION/ID on a set)."
+        ),
     ],
     limit: Annotated[
         int, typer.Option("--limit", "-n", help="How many similar articles (1-1000).")
@@ -324,16 +348,21 @@ def similar(
     from .searching import similar as find_similar
 
     _check_output(json_out, csv_out)
-    db, index_dir = _open(ctx)
+    folder, article_id = _address(ctx, address)
+    db, index_dir = _open(ctx, folder=folder)
     result = _guard(lambda: find_similar(db, index_dir, article_id, limit))
+    if folder != archive_dir(ctx):  # a partition of a set: name hits as the set does
+        from .partitions import article_address
+
+        for hit in result["hits"]:
+            hit["archive"] = folder.name
+            hit["address"] = article_address(folder.name, hit["id"])
     if json_out:
         print_json(result)
     elif csv_out:
         _write_csv(result["hits"], HIT_FIELDS)
     else:
-        _hits_table(
-            result["hits"], f"Articles like {article_id}: {result['title'] or '(untitled)'}"
-        )
+        _hits_table(result["hits"], f"Articles like {address}: {result['title'] or '(untitled)'}")
 
 
 def timeline(

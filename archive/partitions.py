@@ -17,7 +17,8 @@ How results merge (built on `run_search`, one call per partition):
   first N*limit hits, so N*limit is at most 1000;
 - did-you-mean keeps a word that occurs in any partition, else takes the correction most
   partitions offer;
-- each hit names its `archive` (partition); article ids are per partition.
+- each hit names its `archive` (partition) and its `address`, `PARTITION/ID`: article ids are
+  per partition, so `show` and `similar` on a set take that address (`resolve_address`).
 Limits: BM25 scores use each partition's own term statistics (idf, average length), so a word
 rare in one year and common in another weighs differently: relevance order across partitions
 is close to, not the same as, one archive's (the hits and totals are the same). `--collapse`
@@ -58,6 +59,45 @@ def partition_dirs(folder: Path) -> list[Path] | None:
             if found:
                 return found
     return None
+
+
+class AddressError(ValueError):
+    """An article address that names no article of this archive or set; the message says
+    which form to use."""
+
+
+def article_address(partition: str, article_id: int) -> str:
+    """How an article of a partition set is named: its partition, a slash, its id."""
+    return f"{partition}/{article_id}"
+
+
+def resolve_address(folder: Path, address: str) -> tuple[Path, int]:
+    """The archive folder and article id that `address` names under `folder`.
+
+    On one archive an address is the id; on a partition set it is `PARTITION/ID`, because
+    every partition numbers its own articles (a bare id would be ambiguous)."""
+    text = address.strip()
+    name, _, number = text.rpartition("/")
+    if not number.isdigit() or len(number) > 18:
+        raise AddressError(f"{address!r} is not an article id: use a number from `search`.")
+    dirs = partition_dirs(folder)
+    if dirs is None:
+        if name:
+            raise AddressError(
+                f"{address!r} names a partition, but {folder} is one archive: use the id alone."
+            )
+        return Path(folder), int(number)
+    if not name:
+        example = article_address(dirs[0].name, int(number))
+        raise AddressError(
+            f"{folder} is a partition set and ids are per partition: use PARTITION/ID "
+            f"(e.g. {example}), as `search` shows them."
+        )
+    for path in dirs:
+        if path.name == name:
+            return path, int(number)
+    names = ", ".join(p.name for p in dirs[:10])
+    raise AddressError(f"There is no partition {name!r} in {folder} (partitions: {names}).")
 
 
 def _published_key(hit: dict[str, Any]) -> str:
@@ -166,6 +206,7 @@ def search_many(parts: list[Partition], request: SearchRequest) -> dict[str, Any
     for part, result in zip(parts, results, strict=True):
         for hit in result["hits"]:
             hit["archive"] = part.name
+            hit["address"] = article_address(part.name, hit["id"])
     merged = _merge_hits([r["hits"] for r in results], request.sort)
     start = request.limit * (request.page - 1)
     return {

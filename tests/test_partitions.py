@@ -63,7 +63,9 @@ def single(folder: Path, request: SearchRequest) -> dict:
 
 def plain(hits: list[dict]) -> list[dict]:
     """A hit without what is per archive: its id, its partition, its BM25 score."""
-    return [{k: v for k, v in h.items() if k not in ("id", "archive", "score")} for h in hits]
+    return [
+        {k: v for k, v in h.items() if k not in ("id", "archive", "address", "score")} for h in hits
+    ]
 
 
 def test_the_set_is_found_and_one_archive_is_not_a_set(archives: tuple[Path, Path]) -> None:
@@ -185,6 +187,35 @@ def test_cli_search_and_stats_read_a_set(archives: tuple[Path, Path]) -> None:
             assert {h["archive"] for h in got["hits"]} <= {"2018", "2019", "other"}
         else:
             assert got["counts"]["articles"] == want["counts"]["articles"]
+
+
+def _cli(folder: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [NEWSARCHIVE, "--archive", str(folder), *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_show_and_similar_take_the_address_search_gives(archives: tuple[Path, Path]) -> None:
+    """Ids are per partition: a hit's `address` (PARTITION/ID) opens that very article; a bare
+    id on a set, or an unknown partition, is one line saying which form to use."""
+    one, many = archives
+    found = json.loads(_cli(many, "search", "government", "--limit", "5", "--json").stdout)
+    assert found["hits"]
+    for hit in found["hits"][:3]:
+        assert hit["address"] == f"{hit['archive']}/{hit['id']}"
+        shown = _cli(many, "show", hit["address"], "--json")
+        assert shown.returncode == 0, shown.stderr
+        article = json.loads(shown.stdout)
+        assert (article["title"], article["url"]) == (hit["title"], hit["url"])
+        like = json.loads(_cli(many, "similar", hit["address"], "--json").stdout)
+        assert all(h["address"].startswith(hit["archive"] + "/") for h in like["hits"])
+    bare = _cli(many, "show", str(found["hits"][0]["id"]))
+    assert bare.returncode != 0 and "PARTITION/ID" in bare.stderr
+    assert len(bare.stderr.strip().splitlines()) == 1
+    unknown = _cli(many, "show", "1999/1")
+    assert unknown.returncode != 0 and "no partition '1999'" in unknown.stderr
+    on_one = _cli(one, "show", "2019/1")
+    assert on_one.returncode != 0 and "use the id alone" in on_one.stderr
 
 
 @pytest.mark.slow
