@@ -22,6 +22,7 @@ from tests.web_server import build_archive, running_server
 BIG_CHARS = 3 * 2**20
 BASE_URL = "https://news.example.org"
 ATOM = "{http://www.w3.org/2005/Atom}"
+TAKEDOWN = "Secret takedown title"
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +36,13 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     conn.execute("update articles set body = ? where id = ?", [body, big])
     conn.commit()
     conn.close()
+    from archive.removal import ensure_table
+    from archive.store import Store
+
+    store = Store.open(folder)  # an audit row as `remove` writes it (no article taken out)
+    ensure_table(store)
+    store.db["removals"].insert({"article_id": 10**9, "title": TAKEDOWN, "reason": "legal"})
+    store.close()
     return folder, big
 
 
@@ -98,6 +106,25 @@ def test_public_hides_paths_and_threads(public: httpx.Client, archive: tuple[Pat
     assert rows and all(row["file"] is None for row in rows)
     for path in ("/", "/news", "/news.json", "/-/metadata.json", "/-/settings.json"):
         assert folder not in public.get(path).text, path
+
+
+def _sql(client: httpx.Client, sql: str) -> httpx.Response:
+    return client.get("/news.json", params={"sql": sql, "_shape": "array"})
+
+
+def test_public_reads_no_takedown_and_no_raw_bytes(
+    public: httpx.Client, local: httpx.Client
+) -> None:
+    """Under --public the removals audit is refused (SQL and table page) and raw input bytes
+    read as NULL; the operator's local server shows both."""
+    refused = _sql(public, "select title from removals")
+    assert refused.status_code in (400, 403) and TAKEDOWN not in refused.text
+    page = public.get("/news/removals.json")
+    assert page.status_code in (400, 403) and TAKEDOWN not in page.text
+    blobs = _sql(public, "select content, size from source_blobs limit 5").json()
+    assert blobs and all(row["content"] is None and row["size"] for row in blobs)
+    assert _sql(local, "select title from removals").json() == [{"title": TAKEDOWN}]
+    assert any(row["content"] for row in _sql(local, "select content from source_blobs").json())
 
 
 def test_local_profile_still_shows_threads(local: httpx.Client) -> None:

@@ -3,6 +3,10 @@
 - Every SQLite connection gets an authorizer: `fts3_tokenizer()` (which hands out a native
   pointer) is refused; under `--public` the `file` column of `pragma_database_list` reads as
   NULL, so visitor SQL cannot learn where the archive lives on disk.
+- Under `--public`, visitor SQL and table pages cannot read what is kept but not published:
+  the `removals` audit rows (the title, URL and reason of a takedown) are refused (403), and
+  the raw bytes in `source_blobs` read as NULL (a container file, such as a JSON Lines file,
+  still holds the bytes of a removed record inside it). The local profile shows both.
 - Under `--public`, `/-/databases` (the absolute path of each database) and `/-/threads`
   answer 404.
 - Datasette raises `DatasetteError` with status 500 for mistakes in a visitor's parameters
@@ -19,6 +23,8 @@ from .security import ASGIApp
 
 REFUSED_FUNCTIONS = frozenset({"fts3_tokenizer", "load_extension", "readfile", "writefile"})
 PUBLIC_HIDDEN = ("/-/databases", "/-/threads")
+PUBLIC_REFUSED_TABLES = frozenset({"removals"})
+PUBLIC_NULL_COLUMNS = frozenset({("source_blobs", "content")})
 # SQLite and Datasette messages that describe a mistake in the request, not a broken server
 VISITOR_MISTAKES = (
     "cannot sort table by",
@@ -47,8 +53,13 @@ def _authorizer(public: bool) -> Any:
     def authorize(action: int, arg1: Any, arg2: Any, db: Any, trigger: Any) -> int:
         if action == sqlite3.SQLITE_FUNCTION and str(arg2).lower() in REFUSED_FUNCTIONS:
             return sqlite3.SQLITE_DENY
-        if public and action == sqlite3.SQLITE_READ and arg1 == "pragma_database_list":
-            return sqlite3.SQLITE_IGNORE if arg2 == "file" else sqlite3.SQLITE_OK
+        if public and action == sqlite3.SQLITE_READ:
+            if arg1 in PUBLIC_REFUSED_TABLES:
+                return sqlite3.SQLITE_DENY
+            if (arg1, arg2) in PUBLIC_NULL_COLUMNS:
+                return sqlite3.SQLITE_IGNORE
+            if arg1 == "pragma_database_list":
+                return sqlite3.SQLITE_IGNORE if arg2 == "file" else sqlite3.SQLITE_OK
         return sqlite3.SQLITE_OK
 
     return authorize
@@ -65,6 +76,8 @@ def visitor_status(exception: Exception) -> int | None:
     if status < 500:
         return status
     message = str(getattr(exception, "message", None) or exception).lower()
+    if "is prohibited" in message:  # the authorizer refused a table (PUBLIC_REFUSED_TABLES)
+        return 403
     if any(mistake in message for mistake in VISITOR_MISTAKES):
         return 400
     return None

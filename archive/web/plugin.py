@@ -6,6 +6,7 @@ configuration, so the archive's path never has to appear in public metadata.
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from datasette import hookimpl
@@ -128,7 +129,10 @@ def visitor_error(datasette: Any, request: Any, exception: Exception) -> Any:
     from datasette.utils.asgi import Base400
     from datasette.views.base import DatasetteError
 
-    if not isinstance(exception, Base400 | DatasetteError):
+    # the authorizer's refusal of a table under --public (guard.PUBLIC_REFUSED_TABLES) reaches
+    # here as SQLite's own error, from Datasette's table page
+    refused = isinstance(exception, sqlite3.DatabaseError) and "is prohibited" in str(exception)
+    if not (refused or isinstance(exception, Base400 | DatasetteError)):
         return None
     status = visitor_status(exception)
     if status is None:
