@@ -216,6 +216,56 @@ def ordered_map(
         yield from ready()
 
 
+# -- any independent work: a map() on the cluster ----------------------------------------
+
+
+def run_chunk(fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+    """One task: `fn` over a few items (one item per task would pay Dask's ~1 ms overhead
+    per item, more than extracting a small page)."""
+    return [fn(item) for item in items]
+
+
+def cluster_map(
+    client: Any, *, chunk: int = CHUNK, window: int | None = None
+) -> Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]:
+    """A `map(fn, items)` whose work runs on the cluster's workers, results in input order.
+
+    For work that is independent and picklable, whose `fn` catches its own errors (as
+    `reextract.extract_task` does). Items go `chunk` at a time with at most `window` tasks
+    out (back-pressure). A chunk whose worker died is retried by Dask on another; one that
+    kept failing is run here, so nothing is lost and the caller's results stay complete.
+    """
+
+    def mapper(fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+        pending: dict[int, list[Any]] = {}
+
+        def tasks() -> Iterator[tuple[Callable[..., Any], tuple[Any, ...], Any]]:
+            batch: list[Any] = []
+            for number, item in enumerate(items):
+                batch.append(item)
+                if len(batch) == chunk:
+                    pending[number] = batch  # tagged by its last item's position
+                    yield run_chunk, (fn, batch), number
+                    batch = []
+            if batch:
+                pending[-1] = batch
+                yield run_chunk, (fn, batch), -1
+
+        out = window or default_window(client)
+        for tag, results, error in ordered_map(client, tasks(), out):
+            batch = pending.pop(tag)
+            if error is not None:
+                print(
+                    f"Warning: a task of {len(batch)} items failed on the cluster "
+                    f"({type(error).__name__}); running it here.",
+                    file=sys.stderr,
+                )
+                results = run_chunk(fn, batch)
+            yield from results
+
+    return mapper
+
+
 # -- ingest on the cluster ---------------------------------------------------------------
 
 
@@ -426,6 +476,7 @@ def cluster_address(option: str | None) -> str | None:
 __all__ = [
     "ClusterError",
     "cluster_address",
+    "cluster_map",
     "connect",
     "extract_docs_on_cluster",
     "extract_on_cluster",

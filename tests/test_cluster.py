@@ -416,3 +416,80 @@ def test_an_input_that_keeps_killing_workers_is_recorded_not_retried_forever(
     assert len(got) == 1 and got[0].failure is not None
     assert got[0].failure.reason == "worker_lost" and got[0].failure.data == doc.data
     cluster.wait_for(2)
+
+
+# ---------------------------------------------------------------- reextract --cluster
+def _weak_archive(folder: Path) -> Path:
+    """An archive built by an older extractor that kept only the first paragraph of every
+    third corpus page (tests/test_reextract.py's weakening), built in this process."""
+    from typer.testing import CliRunner
+
+    from archive import pipeline
+    from archive.cli import app
+    from tests.test_reextract import PAGES, _weakened
+
+    pages = folder / "pages"
+    pages.mkdir(parents=True)
+    for page in PAGES:
+        (pages / page.name).write_bytes(page.read_bytes())
+    archive = folder / "archive"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pipeline, "extract_page", _weakened)
+        done = CliRunner().invoke(app, ["--archive", str(archive), "ingest", str(pages)])
+    assert done.exit_code == 0, done.output
+    return archive
+
+
+def reextract(archive: Path, *args: str) -> dict:
+    done = subprocess.run(
+        [NEWSARCHIVE, "--archive", str(archive), "reextract", "--json", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def versions(archive: Path) -> list:
+    db = sqlite3.connect(archive / "news.db")
+    try:
+        return db.execute(
+            "SELECT article_id, version, title, body FROM article_versions ORDER BY article_id, version"
+        ).fetchall()
+    finally:
+        db.close()
+
+
+def test_reextract_on_the_cluster_changes_what_a_local_run_changes(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """The stored inputs travel to the workers with the tasks (10 pages: three chunks of
+    REEXTRACT_CHUNK); the archive after `reextract --cluster` (articles, versions, index,
+    searches) is the local run's."""
+    import shutil
+
+    weak = _weak_archive(tmp_path / "weak")
+    here, there = tmp_path / "here", tmp_path / "there"
+    shutil.copytree(weak, here)
+    shutil.copytree(weak, there)
+    want = reextract(here)
+    got = reextract(there, "--cluster", cluster.address)
+    assert want["changed"] >= 3 and got["changed_ids"] == want["changed_ids"]
+    assert {k: got[k] for k in ("examined", "unchanged", "failed")} == {
+        k: want[k] for k in ("examined", "unchanged", "failed")
+    }
+    assert versions(there) == versions(here)
+    assert snapshot(there) == snapshot(here)
+
+
+def test_cluster_map_keeps_order_across_chunks(cluster: Cluster) -> None:
+    from archive import cluster as engine
+
+    client = engine.connect(cluster.address)
+    try:
+        mapper = engine.cluster_map(client, chunk=3, window=2)
+        assert list(mapper(abs, range(-20, 0))) == [abs(i) for i in range(-20, 0)]
+        assert list(mapper(abs, [])) == []
+    finally:
+        client.close()
