@@ -23,6 +23,27 @@ STEM_PREFIX = 4
 SNAP_CHARS = 40  # how far a window's ends move to reach a space
 
 
+class HighlightTerms(list[str]):
+    """Every analyzed word a query asks for (a plain sorted list, as before), remembering
+    which came from the English fields and which from the intl ones: an article is in one
+    or the other, and the other's terms must not mark its words (the English tokenizer cuts
+    Hindi निकले at its vowel signs into न and कल, a word of its own)."""
+
+    def __init__(self, english: Iterable[str] = (), intl: Iterable[str] = ()) -> None:
+        self.english = frozenset(english)
+        self.intl = frozenset(intl)
+        super().__init__(sorted(self.english | self.intl))
+
+
+def own_terms(terms: Iterable[str], analyzer: Any) -> list[str]:
+    """The terms the article highlighted with `analyzer` can hold: the intl ones for a
+    per-language analyzer (it has `first_match`), else the English ones."""
+    if not isinstance(terms, HighlightTerms):
+        return list(terms)
+    own = terms.intl if getattr(analyzer, "first_match", None) is not None else terms.english
+    return sorted(own)
+
+
 def _prefix(term: str) -> str:
     """Letters every word that stems to `term` starts with: Snowball English changes at
     most a stem's last letter ("happi" ← "happy", "onli" ← "only") but for a few whole
@@ -137,7 +158,7 @@ def snippet(text: str, terms: Iterable[str], analyzer: Any, *, top: int = 2) -> 
     from whoosh.highlight import ContextFragmenter, highlight
 
     text = text or ""
-    termset = [t for t in terms if t]
+    termset = [t for t in own_terms(terms, analyzer) if t]
     if termset:
         fragmenter = ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
         region = _window(text, termset, analyzer)

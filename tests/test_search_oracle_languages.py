@@ -269,7 +269,7 @@ def test_inflected_forms_find_their_article_and_its_long_twin(small: Archive) ->
 
 
 def test_generated_queries_in_every_language(small: Archive) -> None:
-    cases = list(generated(small, random.Random(1), per_language=12))
+    cases = list(generated(small, random.Random(1), per_language=10))
     assert len(cases) > 150
     for q, language in cases:
         check(small, q, language)
