@@ -400,8 +400,8 @@ ARTICLES: list[tuple[str | None, ...]] = [
     (None, "Новости о выборах", "Новости о выборах"),
 ]
 
-# Filler for long bodies: sentences sharing no word with the articles of their language
-# (the test checks), so the first match comes after them.
+# Filler for long bodies: everyday sentences, so most words of an article first occur after
+# them (the inflected queries hold none of their stems: a test checks).
 FILLER: dict[str, list[str]] = {
     "de": ["Gestern schien lange die Sonne.", "Viele Leute gingen spazieren und tranken Kaffee."],
     "fr": ["Hier, il faisait beau toute la journée.", "Beaucoup de gens se promenaient au bord du fleuve."],
