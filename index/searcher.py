@@ -21,10 +21,11 @@ from itertools import chain
 from typing import Any
 
 from . import columns, dense, fieldvalues
-from .analysis import SEARCHED_FIELDS, more_like_text
+from .analysis import INTL_FIELDS, SEARCHED_FIELDS, more_like_text
 from .errors import QuerySyntaxError
 from .query import date_bound, parse, resolve_value, trim
 from .schema import when_seconds
+from .snippets import HighlightTerms
 from .spelling import suggest
 
 SORTS = ("relevance", "newest", "oldest")
@@ -305,10 +306,11 @@ def _periods(per_month: dict[int, int]) -> tuple[dict[str, int], dict[str, int]]
 def highlight_terms(query: Any, reader: Any = None) -> list[str]:
     """Analyzed title/body/captions words the query asks for (prefixes are already expanded
     by `query.parse`), whether or not some title holds them; words under NOT are left out.
-    Snippets mark the body's words that analyze to one of these."""
+    Snippets mark the body's words that analyze to one of these, among the terms of the
+    fields the article is in (the English fields or the intl ones)."""
     from whoosh import query as q
 
-    words: set[str] = set()
+    words: dict[bool, set[str]] = {False: set(), True: set()}  # by: in the intl fields?
 
     def visit(node: Any) -> None:
         if isinstance(node, q.Not):
@@ -318,14 +320,15 @@ def highlight_terms(query: Any, reader: Any = None) -> list[str]:
             return
         if isinstance(node, q.Term) and node.fieldname in SEARCHED_FIELDS:
             text = node.text
-            words.add(text.decode("utf-8") if isinstance(text, bytes) else str(text))
+            found = text.decode("utf-8") if isinstance(text, bytes) else str(text)
+            words[node.fieldname not in INTL_FIELDS].add(found)
         elif isinstance(node, q.Phrase) and node.fieldname in SEARCHED_FIELDS:
-            words.update(str(w) for w in node.words)
+            words[node.fieldname not in INTL_FIELDS].update(str(w) for w in node.words)
         for child in node.children():
             visit(child)
 
     visit(query)
-    return sorted(words)
+    return HighlightTerms(english=words[False], intl=words[True])
 
 
 def search(

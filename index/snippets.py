@@ -20,6 +20,28 @@ ELLIPSIS = " … "
 # Text around the first likely matches that is analyzed: room for two fragments.
 WINDOW_CHARS = 1600
 STEM_PREFIX = 4
+SNAP_CHARS = 40  # how far a window's ends move to reach a space
+
+
+class HighlightTerms(list[str]):
+    """Every analyzed word a query asks for (a plain sorted list, as before), remembering
+    which came from the English fields and which from the intl ones: an article is in one
+    or the other, and the other's terms must not mark its words (the English tokenizer cuts
+    Hindi निकले at its vowel signs into न and कल, a word of its own)."""
+
+    def __init__(self, english: Iterable[str] = (), intl: Iterable[str] = ()) -> None:
+        self.english = frozenset(english)
+        self.intl = frozenset(intl)
+        super().__init__(sorted(self.english | self.intl))
+
+
+def own_terms(terms: Iterable[str], analyzer: Any) -> list[str]:
+    """The terms the article highlighted with `analyzer` can hold: the intl ones for a
+    per-language analyzer (it has `first_match`), else the English ones."""
+    if not isinstance(terms, HighlightTerms):
+        return list(terms)
+    own = terms.intl if getattr(analyzer, "first_match", None) is not None else terms.english
+    return sorted(own)
 
 
 def _prefix(term: str) -> str:
@@ -31,14 +53,29 @@ def _prefix(term: str) -> str:
 
 def _window(text: str, terms: list[str], analyzer: Any) -> str:
     """The part of `text` worth highlighting: from shortly before the first word that
-    analyzes to a term to WINDOW_CHARS later.
+    analyzes to a term to WINDOW_CHARS later; a text holding none gives its opening.
 
     Highlighting analyzes every word it is given (15 ms for a long article, 20 of them per
-    page), so only words starting with a term's first letters (`_prefix`) are analyzed here,
-    one by one, to find the first real match; a text holding none gives its opening.
+    page), so the first match is found first, as cheaply as the analyzer allows.
     """
     if len(text) <= WINDOW_CHARS:
         return text
+    found = _first_match(text, terms, analyzer)
+    if found is None:
+        return text[:WINDOW_CHARS]
+    return _around(text, *found)
+
+
+def _first_match(text: str, terms: list[str], analyzer: Any) -> tuple[int, int] | None:
+    """(start, end) of the first word of `text` that `analyzer` turns into one of `terms`.
+
+    A per-language analyzer finds it itself (`first_match`: its stems need not start with
+    a word's letters, and its words keep combining marks). For the English analyzer only
+    words starting with a term's first letters (`_prefix`) are analyzed, one by one.
+    """
+    first = getattr(analyzer, "first_match", None)
+    if first is not None:
+        return first(text, terms)
     wanted = set(terms)
     prefixes = sorted({_prefix(t) for t in terms}, key=len, reverse=True)
     # a CJK bigram sits inside a run of word characters: no word boundary before it
@@ -46,10 +83,35 @@ def _window(text: str, terms: list[str], analyzer: Any) -> str:
     pattern = re.compile(r"(?:" + starts + r")[\w.]*", re.IGNORECASE)
     for found in pattern.finditer(text):
         if any(token.text in wanted for token in analyzer(found.group(0))):
-            start = text.rfind(" ", 0, max(0, found.start() - 200)) + 1
-            end = text.find(" ", start + WINDOW_CHARS)
-            return text[start : end if end > 0 else len(text)]
-    return text[:WINDOW_CHARS]
+            return found.start(), found.end()
+    return None
+
+
+def _around(text: str, start: int, end: int) -> str:
+    """About 200 characters before the match at `start`:`end` to WINDOW_CHARS later, always
+    holding the match. Cut at a nearby space when there is one, else outside a word: CJK
+    text can go thousands of characters without a space (and is cut anywhere)."""
+    begin = max(0, start - 200)
+    space = text.rfind(" ", max(0, begin - SNAP_CHARS), begin + 1)
+    if space >= 0:
+        begin = space + 1
+    else:
+        while 0 < begin < start and _inside_word(text, begin):
+            begin += 1
+    stop = max(begin + WINDOW_CHARS, end)
+    space = text.find(" ", stop, stop + SNAP_CHARS)
+    if space >= 0:
+        stop = space
+    else:
+        while end < stop < len(text) and _inside_word(text, stop):
+            stop -= 1
+    return text[begin:stop]
+
+
+def _inside_word(text: str, i: int) -> bool:
+    """Whether a cut before text[i] would split a word of letters that are not CJK."""
+    a, b = text[i - 1], text[i]
+    return a.isalnum() and b.isalnum() and not CJK.match(b)
 
 
 def _formatter():  # type: ignore[no-untyped-def]
@@ -96,7 +158,7 @@ def snippet(text: str, terms: Iterable[str], analyzer: Any, *, top: int = 2) -> 
     from whoosh.highlight import ContextFragmenter, highlight
 
     text = text or ""
-    termset = [t for t in terms if t]
+    termset = [t for t in own_terms(terms, analyzer) if t]
     if termset:
         fragmenter = ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
         region = _window(text, termset, analyzer)

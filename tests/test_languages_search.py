@@ -154,6 +154,38 @@ def test_readme_examples_run(archive: Path) -> None:
         assert found["total"] >= 1, command
 
 
+def test_cli_search_json_marks_the_japanese_word(archive: Path) -> None:
+    """`newsarchive search 書籍 --json`: the Kindle page, its snippet marking the word (the
+    page's first 書籍 comes after a Latin title in mostly unspaced Japanese)."""
+    result = runner.invoke(
+        app, ["--archive", str(archive), "search", "書籍", "--json"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.stdout)["hits"]
+    kindle = [hit for hit in hits if (hit["title"] or "").startswith(KINDLE)]
+    assert kindle and "<mark>書籍" in kindle[0]["snippet"], hits
+
+
+def test_web_search_in_process_filters_japanese(archive: Path) -> None:
+    """/search?q=書籍&language=ja on the Datasette app built in this process."""
+    import asyncio
+    from urllib.parse import urlencode
+
+    from archive.web.server import ServeOptions, build_datasette
+
+    ds = build_datasette(archive, ServeOptions(catch_up=False))
+
+    async def get(path: str) -> tuple[int, str]:
+        response = await ds.client.get(path)
+        return response.status_code, response.text
+
+    status, page = asyncio.run(get("/search?" + urlencode({"q": "書籍", "language": "ja"})))
+    assert status == 200, page[:500]
+    assert KINDLE in page and "<mark>書籍" in page
+    status, page = asyncio.run(get("/search.json?" + urlencode({"q": "書籍", "language": "ko"})))
+    assert status == 200 and json.loads(page)["total"] == 0
+
+
 # ------------------------------------------------------------------ the language facet and filter
 def test_language_facet_counts_and_filter(archive: Path) -> None:
     import sqlite3
