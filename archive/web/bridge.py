@@ -88,6 +88,10 @@ def search(archive_dir: Path, params: dict[str, Any]) -> dict[str, Any]:
     """The search JSON of DESIGN.md for these parameters (blocking: call it in a thread)."""
     searching = _searching()
     request = build_request(params)
+    from archive.partitions import partition_dirs
+
+    if partition_dirs(archive_dir) is not None:  # a partition set: every partition, merged
+        return _search_set(archive_dir, request)
     store = _store(archive_dir)
     try:
         return searching.run_search(store, archive_dir / "index", request)
@@ -99,6 +103,24 @@ def search(archive_dir: Path, params: dict[str, Any]) -> dict[str, Any]:
         raise
     finally:
         store.close()
+
+
+def _search_set(archive_dir: Path, request: Any) -> dict[str, Any]:
+    """`search` over a partition set (archive/partitions.py); hits carry their `address`."""
+    from archive.partitions import open_partitions, search_many
+
+    parts = open_partitions(archive_dir, catch_up=False)  # `serve` caught them up
+    try:
+        return search_many(parts, request)
+    except Exception as exc:
+        if _unavailable(exc):
+            raise SearchUnavailable(str(exc)) from exc
+        if _visitor_error(exc):
+            raise SearchInputError(str(exc)) from exc
+        raise
+    finally:
+        for part in parts:
+            part.db.close()
 
 
 def timeline(

@@ -284,6 +284,44 @@ def build_metadata(
     return metadata
 
 
+def build_set_metadata(
+    archives: Any, *, public: bool = False, extra: Path | None = None
+) -> dict[str, Any]:
+    """Metadata for a partition set: each partition's database described as one archive's
+    (`news-NAME`), the instance described by the partitions' figures together."""
+    databases: dict[str, Any] = {}
+    articles = 0
+    firsts, lasts = [], []
+    for served in archives:
+        db_path = served.folder / "news.db"
+        one = build_metadata(db_path, public=public)
+        entry = one["databases"][DATABASE]
+        entry["description"] = f"Partition {served.name}: " + entry["description"]
+        databases[served.database] = entry
+        figures = archive_figures(db_path)
+        articles += figures["articles"]
+        firsts += [figures["first"]] if figures["first"] else []
+        lasts += [figures["last"]] if figures["last"] else []
+    span = f", published {min(firsts)[:10]} to {max(lasts)[:10]}" if firsts and lasts else ""
+    description = (
+        f"{articles:,} article{'s' if articles != 1 else ''} in {len(databases)} partitions"
+        f"{span}. Search them all at /search; each partition is a database of its own."
+    )
+    first_db = next(iter(databases))
+    metadata: dict[str, Any] = {
+        "title": "News archive",
+        "description": description,
+        "source": "Publisher pages ingested by newsarchive (raw inputs kept in the sources table)",
+        "source_url": f"/{first_db}/sources",
+        "license": "Articles remain the copyright of their publishers; metadata CC0",
+        "about": "newsarchive",
+        "databases": databases,
+    }
+    if extra is not None:
+        metadata = merge(metadata, load_extra(extra))
+    return metadata
+
+
 def load_extra(path: Path) -> dict[str, Any]:
     try:
         value = json.loads(Path(path).read_text(encoding="utf-8"))

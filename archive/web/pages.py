@@ -21,4 +21,5 @@ class Pages(SearchPages, ArticlePages):
 
         if self.config.public:
             return Response.text("User-agent: *\nDisallow: /\n")
-        return Response.text("User-agent: *\nDisallow: /news.db\n")
+        files = "".join(f"Disallow: /{s.database}.db\n" for s in self.config.served())
+        return Response.text("User-agent: *\n" + files)

@@ -21,6 +21,7 @@ from .security import inline_script_hashes, strict_csp, with_security_headers
 from .throttle import with_sql_cap
 
 PLUGIN_NAME = "newsarchive"
+PART = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"  # a partition's folder name in an article address
 
 
 class NewsarchivePlugin:
@@ -50,6 +51,10 @@ class NewsarchivePlugin:
             (r"^/article/(?P<id>\d{1,18})$", self.pages.article_page),
             (r"^/article/(?P<id>\d{1,18})\.json$", self.pages.article_json),
             (r"^/article/(?P<id>\d{1,18})\.txt$", self.pages.article_text),
+            # a partition set: articles are PARTITION/ID (config.Served.address)
+            (rf"^/article/(?P<part>{PART})/(?P<id>\d{{1,18}})$", self.pages.article_page),
+            (rf"^/article/(?P<part>{PART})/(?P<id>\d{{1,18}})\.json$", self.pages.article_json),
+            (rf"^/article/(?P<part>{PART})/(?P<id>\d{{1,18}})\.txt$", self.pages.article_text),
             (r"^/robots\.txt$", self.pages.robots),
         ]
 
@@ -57,7 +62,7 @@ class NewsarchivePlugin:
     def prepare_connection(self, conn: Any, database: str) -> None:
         # Datasette reads with mode=ro, but it may open a write connection for a mutable
         # database; query_only makes SQLite refuse writes on every connection we hand out.
-        if database == DATABASE:
+        if database in self.config.database_names():
             conn.execute("PRAGMA query_only = 1")
         guard_connection(conn, public=self.config.public)
 
@@ -90,8 +95,13 @@ class NewsarchivePlugin:
     def menu_links(self, datasette: Any) -> list[dict[str, str]]:
         return [
             {"href": datasette.urls.path("/search"), "label": "Search the archive"},
-            {"href": datasette.urls.path(f"/{DATABASE}/newest.atom"), "label": "Atom feed"},
+            {"href": datasette.urls.path(self._feed_path()), "label": "Atom feed"},
         ]
+
+    def _feed_path(self) -> str:
+        """The newest articles as Atom: the canned query of one archive; for a set, the
+        merged search in date order."""
+        return "/search.atom?sort=newest" if self.config.is_set else f"/{DATABASE}/newest.atom"
 
     @hookimpl
     def register_output_renderer(self, datasette: Any) -> dict[str, Any]:

@@ -99,7 +99,13 @@ class SearchPages(PageBase):
             error, status = TIMEOUT, 503
         except Busy:
             error, status = BUSY, 503
-        context = {"params": params, "error": error, "result": result}
+        context = {
+            "params": params,
+            "error": error,
+            "result": result,
+            # the one database's tables, or (a partition set) each partition's
+            "databases": [(s.name, s.database) for s in self.config.served()],
+        }
         if result is not None:
             context.update(await self._search_context(params, result))
         html = await datasette.render_template(
@@ -142,6 +148,7 @@ class SearchPages(PageBase):
                 "link": safe_link(hit.get("url")),
                 "date": format_date(hit.get("published")),
                 "snippet_html": safe_snippet(hit.get("snippet")),
+                "address": hit.get("address") or str(hit.get("id")),
             }
             for hit in result.get("hits") or []
         ]
@@ -214,11 +221,12 @@ class SearchPages(PageBase):
 def _atom_record(hit: dict[str, Any]) -> dict[str, Any]:
     """A search hit as a feed entry; the snippet loses its <mark> tags."""
     snippet = html.unescape(re.sub(r"<[^>]*>", "", str(hit.get("snippet") or "")))
+    address = hit.get("address") or hit.get("id")  # PARTITION/ID on a partition set
     return {
-        "atom_id": f"tag:newsarchive,2025:article/{hit.get('id')}",
+        "atom_id": f"tag:newsarchive,2025:article/{address}",
         "atom_title": hit.get("title"),
         "atom_updated": hit.get("published") or "",
-        "atom_link": f"/article/{hit.get('id')}",
+        "atom_link": f"/article/{address}",
         "atom_author_names": hit.get("authors"),
         "atom_summary": snippet,
     }

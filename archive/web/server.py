@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config import WebConfig
-from .metadata import build_metadata
+from .config import Served, WebConfig, served_archives
+from .metadata import build_metadata, build_set_metadata
 from .throttle import sql_slots
 
 HERE = Path(__file__).resolve().parent
@@ -114,8 +114,13 @@ def checkpoint(db_path: Path) -> tuple[int, int, int] | None:
         conn.close()
 
 
-def prepare_archive(archive_dir: Path, options: ServeOptions) -> Path:
-    """Checks and one-time work before serving: the database exists, WAL checkpointed, index caught up."""
+def prepare_archive(archive_dir: Path, options: ServeOptions) -> list[Path]:
+    """Checks and one-time work before serving each archive (the lone one, or every partition
+    of a set): the database exists, WAL checkpointed, index caught up."""
+    return [_prepare_one(served.folder, options) for served in served_archives(archive_dir)]
+
+
+def _prepare_one(archive_dir: Path, options: ServeOptions) -> Path:
     db_path = Path(archive_dir) / DB_NAME
     if not db_path.is_file():
         raise ServeError(
@@ -150,16 +155,21 @@ def catch_up_index(archive_dir: Path) -> None:
 
 
 def build_datasette(archive_dir: Path, options: ServeOptions) -> Any:
-    """The Datasette instance: /news read-only, metadata from the archive, our plugin loaded."""
+    """The Datasette instance: each archive read-only (`/news`, or `/news-NAME` per partition
+    of a set), metadata from the archives, our plugin loaded."""
     from datasette.app import Datasette
     from datasette.plugins import pm
 
     from .plugin import PLUGIN_NAME, NewsarchivePlugin
 
     archive_dir = Path(archive_dir).resolve()
-    db_path = archive_dir / DB_NAME
-    if not db_path.is_file():
-        raise ServeError(f"No archive database at {db_path}: run `newsarchive ingest PATH` first.")
+    archives = served_archives(archive_dir)
+    paths = [served.folder / DB_NAME for served in archives]
+    for db_path in paths:
+        if not db_path.is_file():
+            raise ServeError(
+                f"No archive database at {db_path}: run `newsarchive ingest PATH` first."
+            )
     if pm.get_plugin(PLUGIN_NAME) is not None:  # a second server in the same process
         pm.unregister(name=PLUGIN_NAME)
     settings = settings_for(options)
@@ -169,12 +179,16 @@ def build_datasette(archive_dir: Path, options: ServeOptions) -> Any:
         sql_slots=sql_request_limit(options, settings["num_sql_threads"]),
         sql_time_limit_ms=settings["sql_time_limit_ms"],
         base_url=options.public_base_url(),
+        archives=archives,
     )
     pm.register(NewsarchivePlugin(config), name=PLUGIN_NAME)
-    metadata = build_metadata(db_path, public=options.public, extra=options.metadata_file)
-    files = [] if options.immutable else [str(db_path)]
-    immutables = [str(db_path)] if options.immutable else []
-    return Datasette(
+    if config.is_set:
+        metadata = build_set_metadata(archives, public=options.public, extra=options.metadata_file)
+    else:
+        metadata = build_metadata(paths[0], public=options.public, extra=options.metadata_file)
+    files = [] if options.immutable else [str(p) for p in paths]
+    immutables = [str(p) for p in paths] if options.immutable else []
+    ds = Datasette(
         files=files,
         immutables=immutables,
         metadata=metadata,
@@ -184,6 +198,20 @@ def build_datasette(archive_dir: Path, options: ServeOptions) -> Any:
         cors=False,
         version_note="newsarchive",
     )
+    if config.is_set:
+        _name_databases(ds, archives)
+    return ds
+
+
+def _name_databases(ds: Any, archives: tuple[Served, ...]) -> None:
+    """Datasette names a database by its file's stem, so every partition's news.db would be
+    `news`, `news_2`, ... (TRAPS.md); name each after its partition instead."""
+    by_path = {str((served.folder / DB_NAME).resolve()): served for served in archives}
+    for name, db in list(ds.databases.items()):
+        served = by_path.get(str(Path(db.path).resolve())) if db.path else None
+        if served is not None and name != served.database:
+            ds.remove_database(name)
+            ds.add_database(db, name=served.database)
 
 
 def warm_search_process() -> None:
