@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from ingest.model import Article, RawDocument
-from ingest.textdump_template import template_from_counts
 
 from .article_history import diff_text, word_diff
 from .pipeline import extract_one
 from .raw_inputs import raw_document
-from .site_templates import MIN_PAGES, ExtractedPage
+from .site_template_tables import has_tables, load_counts
+from .site_templates import ExtractedPage
 from .store import Store, content_hash, now_iso
 
 STATE_META = "reextract_state"
@@ -139,25 +139,16 @@ class _Context:
     """Per-run caches: each site's template, each run's forced --site."""
 
     def __init__(self, store: Store) -> None:
+        self.store = store
         self.db = store.db
         self.templates: dict[str, frozenset[str]] = {}
         self.forced: dict[int, str | None] = {}
 
     def template(self, site: str | None) -> frozenset[str] | None:
-        if not site or "site_templates" not in self.db.table_names():
+        if not site or not has_tables(self.store):
             return None
         if site not in self.templates:
-            row = self.db.execute(
-                "SELECT pages FROM site_templates WHERE site = ?", [site]
-            ).fetchone()
-            counts = dict(
-                self.db.execute(
-                    "SELECT key, pages FROM site_template_lines WHERE site = ?", [site]
-                ).fetchall()
-            )
-            self.templates[site] = (
-                template_from_counts(counts, row[0], MIN_PAGES) if row else frozenset()
-            )
+            self.templates[site] = load_counts(self.store, site).template()
         return self.templates[site] or None
 
     def forced_site(self, run_id: int | None) -> str | None:
