@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.model import Article, RawDocument
+from ingest.textdump_template import marks
 
 from .article_history import diff_text, word_diff
 from .pipeline import extract_one
@@ -69,14 +70,20 @@ class Outcome:
 
 
 def extract_task(task: Task) -> Outcome:
-    """Extract one stored input as ingest would today (the site template included)."""
+    """Extract one stored input as ingest would today (the site template included).
+
+    The same steps as ingest's (archive/site_templates.py): a page the template marks
+    (`marks`, any of its lines) is extracted again with it, keeping the site it was filed
+    under; an article with no template line ends as it was first extracted.
+    """
     item = extract_one(task.raw, task.site)
     if item.failure is not None:
         return Outcome(task.article_id, None, item.failure.message)
     keys = item.template_keys if isinstance(item, ExtractedPage) else None
-    if task.template and keys is not None and keys.kept & task.template:
-        better = extract_one(task.raw, task.site, task.template)
-        if better.failure is None:
+    if task.template and keys is not None and marks(keys.lines, task.template):
+        site = task.site or (item.article.site_name if item.article else None)
+        better = extract_one(task.raw, site, task.template)
+        if better.failure is None and better.article is not None:
             item = better
     return Outcome(task.article_id, item.article)
 
