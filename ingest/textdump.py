@@ -16,7 +16,7 @@ from .errors import IngestError, TooLarge
 from .language import detect_language
 from .model import Article, RawDocument
 from .normalize import find_dateline, parse_date
-from .textdump_lines import END_OF_ARTICLE, Line, norm_key, page_lines, score_line
+from .textdump_lines import Line, norm_key, page_lines, score_line
 from .textdump_meta import (
     _BYLINE,
     _GLUED_BYLINE,
@@ -30,6 +30,7 @@ from .textdump_meta import (
     find_title,
     site_key_of,
 )
+from .textdump_phrases import END_OF_ARTICLE
 from .textdump_template import PageKeys, candidate_keys, line_keys
 
 MAX_CHARS = 5_000_000  # a text page larger than this is not a page

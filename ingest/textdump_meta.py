@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 
 from .normalize import clean_authors, parse_date, split_authors
-from .textdump_lines import STOPWORDS, Line, norm_key
+from .textdump_lines import Line, norm_key
+from .textdump_phrases import STOPWORDS
 
 _BYLINE = re.compile(
     r"^(?:(?:written|reported|posted|words|story|text)\s+by|by|von|por|par|oleh|door|av|di|автор)\b\s*:?\s*\S",
