@@ -16,22 +16,19 @@ from .errors import IngestError, TooLarge
 from .language import detect_language
 from .model import Article, RawDocument
 from .normalize import find_dateline, parse_date
-from .textdump_lines import Line, norm_key, page_lines, score_line
-from .textdump_meta import (
-    _BYLINE,
-    _GLUED_BYLINE,
+from .textdump_byline import (
     finalize_authors,
     find_authors,
     find_bare_author,
-    find_category,
     find_dated_name,
-    find_published,
-    find_site_name,
-    find_title,
-    site_key_of,
+    opens_byline,
 )
+from .textdump_dates import find_published
+from .textdump_lines import Line, norm_key, page_lines, score_line
 from .textdump_phrases import END_OF_ARTICLE
+from .textdump_site import find_category, find_site_name, site_key_of
 from .textdump_template import PageKeys, candidate_keys, line_keys
+from .textdump_title import find_title
 
 MAX_CHARS = 5_000_000  # a text page larger than this is not a page
 _MIN_REGION_SCORE = 2.5
@@ -328,7 +325,7 @@ def _trim_edges(body: list[Line]) -> list[Line]:
 
 def _is_byline(line: Line) -> bool:
     text = line.text
-    if len(text) >= 120 or not (_BYLINE.match(text) or _GLUED_BYLINE.search(text)):
+    if len(text) >= 120 or not opens_byline(text):
         return False
     return line.words <= 3 or line.stop_ratio < 0.4
 
