@@ -45,7 +45,6 @@ def _extract(path: Path, fmt: str, template: frozenset[str] | None = None) -> di
     out: dict[str, Any] = {"article": asdict(extraction.article)}
     if extraction.template_keys is not None:
         out["lines"] = sorted(extraction.template_keys.lines)
-        out["kept"] = sorted(extraction.template_keys.kept)
     return out
 
 

@@ -24,7 +24,6 @@ __all__ = [
     "MIN_PAGES",
     "PageKeys",
     "SiteCounts",
-    "article_keys",
     "candidate_keys",
     "count_pages",
     "learn_site_boilerplate",
@@ -62,27 +61,12 @@ def candidate_keys(keys: Iterable[str]) -> frozenset[str]:
 class PageKeys:
     """A text dump's template keys, made by the extractor from its own lines.
 
-    They come back with the article so the archive's single writer neither splits the page
-    again (`lines` is `page_keys`) nor re-keys the article (`kept` holds every key of
-    `article_keys` that a template could contain).
+    They come back with the article so the archive's single writer does not split the page
+    again to count it into its site's template or to test it against one (`lines` is what
+    `page_keys` gives).
     """
 
     lines: frozenset[str]
-    kept: frozenset[str]
-
-
-def article_keys(
-    body: str, title: str | None = None, captions: list[str] | None = None
-) -> set[str]:
-    """The line keys an extracted article kept (paragraphs, headline, captions).
-
-    A template can only change an extraction that kept one of its lines: when none of these
-    keys is a template line, extracting again with the template gives the same article.
-    """
-    from .textdump_lines import norm_key
-
-    pieces = [*body.split("\n\n"), title or "", *(captions or [])]
-    return {key for piece in pieces if (key := norm_key(piece.strip()))}
 
 
 def marks(lines: frozenset[str] | set[str], template: frozenset[str]) -> bool:
