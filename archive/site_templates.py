@@ -93,20 +93,23 @@ def apply_site_templates(
     counts and, when a site's template changed, marks the site dirty. Counts and pages are
     committed together (a kill between them would count pages twice).
     """
-    groups = _new_text_pages(store, batch)  # 1. extracted: the new dumps, by site
+    groups = _new_text_pages(store, batch)  # extracted: the new dumps, by site
     if not groups:
         return batch, None
     ensure_tables(store)
     keys = {p: _line_keys(batch[p]) for positions in groups.values() for p in positions}
-    learned = [_learn(store, site, batch, positions, keys) for site, positions in groups.items()]
-    marked = [  # 2. learned: the pages their site's template marks
-        (position, MarkedPage(batch[position].raw, site.site, site.template))  # type: ignore[arg-type]
-        for site, positions in zip(learned, groups.values(), strict=True)
-        if site.template
+    # learn: each site's counts with these pages added, and the template they give
+    learned = {
+        site: _learn(store, site, batch, positions, keys) for site, positions in groups.items()
+    }
+    # re-extract: the pages their site's template marks, with that template
+    marked = [
+        (position, MarkedPage(batch[position].raw, site, learned[site].template))  # type: ignore[arg-type]
+        for site, positions in groups.items()
         for position in positions
-        if (lines := keys[position]) and marks(lines, site.template)
+        if (lines := keys[position]) and marks(lines, learned[site].template)
     ]
-    result = list(batch)  # 3. extracted again with it
+    result = list(batch)
     again = extract_marked([page for _, page in marked]) if marked else []
     for (position, _), better in zip(marked, again, strict=True):
         if better.failure is None and better.article is not None:
@@ -116,7 +119,7 @@ def apply_site_templates(
     upto = store.db.execute("SELECT coalesce(max(id), 0) FROM sources").fetchone()[0]
 
     def learn() -> None:
-        for site in learned:
+        for site in learned.values():
             add_counts(store, site.site, site.pages, site.added, site.changed, upto)
 
     return result, learn

@@ -208,3 +208,44 @@ def test_ingest_and_reextract_agree_on_a_template_line_the_article_does_not_keep
     report = reextract(store, dry_run=True)
     assert (report.examined, report.changed, report.failed) == (4, 0, 0)
     store.close()
+
+
+def test_marked_pages_are_extracted_again_on_the_worker_pool_as_in_one_job(tmp_path, monkeypatch):
+    """With --jobs above 1 the template's second extractions run on the workers: the archive
+    ends the same as with one job, each page with its own article."""
+    from archive import parallel
+    from archive.parallel import MIN_PARALLEL_DOCS
+    from archive.pipeline import IngestOptions, ingest
+    from archive.store import Store
+
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    count = MIN_PARALLEL_DOCS + 12
+    for n in range(count):  # distinct pages of one site: the promo on every one
+        title, author, first, second, last = STORIES[n % len(STORIES)]
+        body = "\n\n".join([f"{first[:-1]}, report {n}.", second, PROMO, last])
+        (folder / f"page-{n:03}.txt").write_text(
+            f"Metro Daily Herald\n  • News\n  • Sports\n\n{title} ({n})\n\nBy {author}\n"
+            f"June {n % 28 + 1}, 2024\n\n{body}\n\n  • Privacy\n© 2024 Metro Daily Herald\n"
+        )
+    pooled: list[int] = []
+    original = parallel.WorkerPool.extract_marked
+
+    def spy(self, extractor, pages):  # type: ignore[no-untyped-def]
+        pooled.append(len(pages) if self._pool is not None else 0)
+        return original(self, extractor, pages)
+
+    monkeypatch.setattr(parallel.WorkerPool, "extract_marked", spy)
+    got = {}
+    for jobs in (1, 2):
+        store = Store.open(tmp_path / f"a{jobs}", create=True)
+        run_id = store.start_run(["test"])
+        ingest(store, [str(folder)], IngestOptions(fmt="text", jobs=jobs, batch_size=25), run_id)
+        got[jobs] = store.db.execute("SELECT title, body FROM articles ORDER BY id").fetchall()
+        store.close()
+    assert sum(pooled) >= count - 25  # the first batch's pages wait for the template's refresh
+    assert got[2] == got[1] and len(got[1]) == count
+    assert not any(PROMO in body for _, body in got[2])
+    for title, body in got[2]:
+        n = int(title.rsplit("(", 1)[1].rstrip(")"))
+        assert f"report {n}." in body  # its own article, not a neighbour's
