@@ -433,7 +433,7 @@ def verify(ctx: typer.Context, json_out: JsonOption = False) -> None:
         newsarchive verify
         newsarchive verify --json
     """
-    from .indexing import verify as run_verify
+    from .index_verify import verify as run_verify
 
     db, index_dir = _open(ctx, catch_up=False)
     report = run_verify(db, index_dir)

@@ -4,7 +4,7 @@ Why: on the ingester's own thread, Whoosh (tokenizing, sorting postings, writing
 ran serially with extraction, SQLite and dedup, so ingest stayed well below the rate of a
 bare Whoosh build. The follower is a child process with its own SQLite connection (WAL lets
 it read while the ingester writes) and the only Whoosh writer (`procs=1`), kept open: it adds
-rows as soon as they are committed and commits every span (`archive.indexing.IndexStream`).
+rows as soon as they are committed and commits every span (`archive.index_stream.IndexStream`).
 The ingester writes one byte on the child's stdin after each committed batch (a wake-up),
 `f` when it is done, and reads one JSON line back.
 
@@ -171,7 +171,8 @@ def follow(
     from index.part_writer import PartWriter, can_fork
     from index.writer import writer as open_writer
 
-    from .indexing import ArchiveDB, IndexStream
+    from .index_stream import IndexStream
+    from .indexing import ArchiveDB
 
     # forked before the archive and the index are opened: the part writer inherits neither
     second = PartWriter(index_dir, open_writer) if part and can_fork() else None

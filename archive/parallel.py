@@ -4,6 +4,8 @@ Why: extraction (lxml, trafilatura, the text-dump scorer) is CPU-bound Python wh
 Whoosh take one writer; on N cores, N extractors keep that writer fed. Memory stays flat: at
 most `jobs * CHUNKS_PER_JOB` chunks are out at any time, whatever the size of the input.
 Results come back in input order, failures included, exactly as the serial path gives them.
+The same workers also take a batch's second extractions, a text dump with its site's template
+(`WorkerPool.extract_marked`): in the single writer they cost as much as the first ones.
 
 Workers only extract. They take no lock, close the archive files they inherited from the
 parent at fork, ignore Ctrl-C (the parent handles it) and are killed by the kernel when the
@@ -16,7 +18,7 @@ import contextlib
 import os
 import signal
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from itertools import chain, islice
@@ -25,6 +27,7 @@ from pathlib import Path
 from index.part_writer import die_with_parent
 from ingest.model import Failure, RawDocument
 
+from .site_templates import MarkedPage
 from .store import Extracted
 
 CHUNK = 8  # documents per task: big enough to amortize pickling, small enough to balance load
@@ -34,6 +37,7 @@ MIN_PARALLEL_DOCS = (
 )
 
 Extractor = Callable[[RawDocument | Failure, str | None], Extracted]
+MarkedExtractor = Callable[[MarkedPage], Extracted]
 
 
 def default_jobs() -> int:
@@ -86,6 +90,18 @@ def _extract_chunk(
     return outcomes
 
 
+def _extract_marked_chunk(extractor: MarkedExtractor, pages: list[MarkedPage]) -> list[Extracted]:
+    """Run in a worker: extract each page again with its template; the bytes stay in the parent."""
+    outcomes: list[Extracted] = []
+    for page in pages:
+        item = extractor(page)
+        item.raw = None
+        if item.failure is not None:
+            item.failure.data = None
+        outcomes.append(item)
+    return outcomes
+
+
 def _rejoin(
     chunk: list[RawDocument | Failure],
     outcomes: list[Extracted],
@@ -110,6 +126,130 @@ def _chunks(items: Iterator[RawDocument | Failure]) -> Iterator[list[RawDocument
         yield chunk
 
 
+class WorkerPool:
+    """Forked extraction workers for one run, started by its first extraction (`extract`).
+
+    They serve the run's first extraction of every input and, on the same processes, the
+    second extraction of the text dumps a site template marks (`extract_marked`). `close`
+    stops them. Without workers (one job, a small input, a broken pool) the work is done here.
+    """
+
+    def __init__(self, jobs: int, protected: Path | None = None) -> None:
+        self.jobs = jobs
+        self.protected = protected
+        self.broken = False
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _start(self, formats: set[str]) -> None:
+        import gc
+        import multiprocessing
+
+        from ingest.extract import preload
+
+        # Workers are forked: what the parent has loaded they share, copy-on-write. Load the
+        # extractors' models here once, and freeze the collector so the workers' collections do
+        # not write to (and so copy) every inherited object: each worker then held ~25 MB of its
+        # own instead of ~100 MB (text dumps, 10k pages).
+        preload(formats)
+        gc.freeze()
+        self._pool = ProcessPoolExecutor(
+            max_workers=self.jobs,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_init_worker,
+            initargs=(os.getpid(), str(self.protected.resolve()) if self.protected else None),
+        )
+
+    def close(self) -> None:
+        if self._pool is not None:
+            import gc
+
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+            gc.unfreeze()
+
+    def _submit(self, fn: Callable[..., list[Extracted]], *args: object) -> Future | None:
+        if self._pool is None or self.broken:
+            return None
+        try:
+            return self._pool.submit(fn, *args)
+        except BrokenProcessPool:
+            self.broken = True
+            return None
+
+    def _outcomes(self, future: Future | None) -> list[Extracted] | None:
+        """The chunk's results, or None when it is to be extracted here (no pool, or broken)."""
+        if future is None or self.broken:
+            return None
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            self.broken = True  # a worker died: this chunk and the rest are extracted here
+            return None
+
+    def extract(
+        self, docs: Iterable[RawDocument | Failure], extractor: Extractor, site: str | None
+    ) -> Iterator[Extracted]:
+        """`extractor` over `docs` in the workers; results in input order.
+
+        Reader failures skip the pool. If the pool breaks (a worker killed, say by the OOM
+        killer), the rest of the run is extracted in this process, as with one job.
+        """
+        stream = iter(docs)
+        head = list(islice(stream, MIN_PARALLEL_DOCS))
+        if self.jobs <= 1 or len(head) < MIN_PARALLEL_DOCS:
+            for doc in head:
+                yield extractor(doc, site)
+            yield from (extractor(doc, site) for doc in stream)
+            return
+        if self._pool is None:
+            self._start({d.format for d in head if isinstance(d, RawDocument)})
+        pending: deque[tuple[list[RawDocument | Failure], Future | None]] = deque()
+
+        def collect(
+            chunk: list[RawDocument | Failure], future: Future | None
+        ) -> Iterator[Extracted]:
+            outcomes = self._outcomes(future)
+            if outcomes is None:
+                yield from (extractor(doc, site) for doc in chunk)
+            else:
+                yield from _rejoin(chunk, outcomes, extractor, site)
+
+        for chunk in _chunks(chain(head, stream)):
+            pages = [d for d in chunk if isinstance(d, RawDocument)]
+            future = self._submit(_extract_chunk, extractor, pages, site) if pages else None
+            pending.append((chunk, future))
+            while len(pending) >= self.jobs * CHUNKS_PER_JOB:
+                yield from collect(*pending.popleft())
+        while pending:
+            yield from collect(*pending.popleft())
+
+    def extract_marked(
+        self, extractor: MarkedExtractor, pages: Sequence[MarkedPage]
+    ) -> list[Extracted]:
+        """`extractor` over pages a site template marks, in the workers; results in order.
+
+        The batch's pages are all sent at once (a batch is bounded): they queue behind the
+        first extractions already in flight, which the writer needs next anyway.
+        """
+        sent = [
+            (chunk, self._submit(_extract_marked_chunk, extractor, chunk))
+            for start in range(0, len(pages), CHUNK)
+            if (chunk := list(pages[start : start + CHUNK]))
+        ]
+        results: list[Extracted] = []
+        for chunk, future in sent:
+            outcomes = self._outcomes(future)
+            if outcomes is None:
+                results.extend(extractor(page) for page in chunk)
+                continue
+            for page, item in zip(chunk, outcomes, strict=True):
+                item.raw = page.raw
+                if item.failure is not None:
+                    item.failure.data = page.raw.data
+                results.append(item)
+        return results
+
+
 def extract_parallel(
     docs: Iterable[RawDocument | Failure],
     extractor: Extractor,
@@ -117,69 +257,12 @@ def extract_parallel(
     jobs: int,
     protected: Path | None = None,
 ) -> Iterator[Extracted]:
-    """`extractor` over `docs` in `jobs` forked workers; results in input order.
+    """`extractor` over `docs` in `jobs` forked workers of a pool of its own; results in order.
 
-    `protected` is the archive folder: workers close whatever they inherited inside it. Reader
-    failures skip the pool. If the pool breaks (a worker killed, say by the OOM killer), the
-    rest of the run is extracted in this process, as with one job.
+    `protected` is the archive folder: workers close whatever they inherited inside it.
     """
-    stream = iter(docs)
-    head = list(islice(stream, MIN_PARALLEL_DOCS))
-    if jobs <= 1 or len(head) < MIN_PARALLEL_DOCS:
-        for doc in head:
-            yield extractor(doc, site)
-        yield from (extractor(doc, site) for doc in stream)
-        return
-
-    import gc
-    import multiprocessing
-
-    from ingest.extract import preload
-
-    # Workers are forked: what the parent has loaded they share, copy-on-write. Load the
-    # extractors' models here once, and freeze the collector so the workers' collections do
-    # not write to (and so copy) every inherited object: each worker then held ~25 MB of its
-    # own instead of ~100 MB (text dumps, 10k pages).
-    preload({d.format for d in head if isinstance(d, RawDocument)})
-    gc.freeze()
-    pool = ProcessPoolExecutor(
-        max_workers=jobs,
-        mp_context=multiprocessing.get_context("fork"),
-        initializer=_init_worker,
-        initargs=(os.getpid(), str(protected.resolve()) if protected else None),
-    )
-    pending: deque[tuple[list[RawDocument | Failure], Future[list[Extracted]] | None]] = deque()
-    broken = False
-
-    def collect(
-        chunk: list[RawDocument | Failure], future: Future[list[Extracted]] | None
-    ) -> Iterator[Extracted]:
-        nonlocal broken
-        if future is not None and not broken:
-            try:
-                outcomes = future.result()
-            except BrokenProcessPool:
-                broken = True  # a worker died: this chunk and the rest are extracted here
-            else:
-                yield from _rejoin(chunk, outcomes, extractor, site)
-                return
-        for doc in chunk:
-            yield extractor(doc, site)
-
+    pool = WorkerPool(jobs, protected)
     try:
-        for chunk in _chunks(chain(head, stream)):
-            pages = [d for d in chunk if isinstance(d, RawDocument)]
-            future = None
-            if pages and not broken:
-                try:
-                    future = pool.submit(_extract_chunk, extractor, pages, site)
-                except BrokenProcessPool:
-                    broken = True
-            pending.append((chunk, future))
-            while len(pending) >= jobs * CHUNKS_PER_JOB:
-                yield from collect(*pending.popleft())
-        while pending:
-            yield from collect(*pending.popleft())
+        yield from pool.extract(docs, extractor, site)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        gc.unfreeze()
+        pool.close()

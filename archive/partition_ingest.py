@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ingest.readers import iter_documents
 
-from .pipeline import extract_one, merge, with_template
+from .pipeline import extract_marked_here, extract_one, merge
 from .site_templates import apply_site_templates, refresh_dirty_sites
 from .store import BatchResult, Extracted, Store
 
@@ -73,10 +73,10 @@ def ingest_partitioned(
 
     def write(name: str) -> None:
         store, run_id = stores[name]
-        batch, learn = apply_site_templates(store, pending.pop(name), with_template)
+        batch, learn = apply_site_templates(store, pending.pop(name), extract_marked_here)
         merge(totals[name], store.write_batch(batch, run_id, learn))
         if learn is not None:  # dumps archived before a template moved: extracted again
-            refresh_dirty_sites(store, lambda raw, s, t: extract_one(raw, site or s, t))
+            refresh_dirty_sites(store, extract_marked_here, site)
 
     stream = _extracted(paths, fmt, site, jobs, cluster, root)
     status = "failed"

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
 from ingest.errors import IngestError
 from ingest.extract import extract_page
 from ingest.model import Failure, RawDocument
 from ingest.readers import iter_documents
 
-from .site_templates import ExtractedPage, apply_site_templates, refresh_dirty_sites
+from .site_templates import ExtractedPage, MarkedPage, apply_site_templates, refresh_dirty_sites
 from .store import BatchResult, Extracted, Store
 
 BATCH_SIZE = 200
@@ -61,10 +62,14 @@ def _failure(doc: RawDocument, reason: str, message: str) -> Failure:
     )
 
 
-def with_template(item: Extracted, template: frozenset[str]) -> Extracted | None:
-    """Re-extract a text dump with its site's template; None when that finds no article."""
-    again = extract_one(item.raw, item.article.site_name if item.article else None, template)  # type: ignore[arg-type]
-    return again if again.failure is None else None
+def extract_with_template(page: MarkedPage) -> Extracted:
+    """A text dump extracted again with its site's template, keeping that site's name."""
+    return extract_one(page.raw, page.site, page.template)
+
+
+def extract_marked_here(pages: list[MarkedPage]) -> list[Extracted]:
+    """`extract_with_template` over pages in this process (one job, or a cluster run)."""
+    return [extract_with_template(page) for page in pages]
 
 
 def batched(items: Iterable[Extracted], size: int) -> Iterator[list[Extracted]]:
@@ -101,21 +106,24 @@ def ingest(
 
     `docs`, when given, replaces reading `inputs` (`ingest --retry-failed` feeds kept bytes)."""
     total = BatchResult()
+    pool = None
+    extract_marked = extract_marked_here
     if options.cluster and docs is None:  # --cluster: reading and extraction on Dask workers
         from .cluster import extract_on_cluster
 
         extracted = extract_on_cluster(
             inputs, options.fmt, options.site, extract_one, options.cluster
         )
-    elif options.jobs > 1:
-        docs = iter_documents(inputs, options.fmt) if docs is None else iter(docs)
-        from .parallel import extract_parallel
-
-        archive_dir = store.path.parent if store.path else None
-        extracted = extract_parallel(docs, extract_one, options.site, options.jobs, archive_dir)
     else:
         docs = iter_documents(inputs, options.fmt) if docs is None else iter(docs)
-        extracted = (extract_one(doc, options.site) for doc in docs)
+        if options.jobs > 1:
+            from .parallel import WorkerPool
+
+            pool = WorkerPool(options.jobs, store.path.parent if store.path else None)
+            extracted = pool.extract(docs, extract_one, options.site)
+            extract_marked = partial(pool.extract_marked, extract_with_template)
+        else:
+            extracted = (extract_one(doc, options.site) for doc in docs)
 
     def observed() -> Iterator[Extracted]:
         for item in extracted:
@@ -124,17 +132,15 @@ def ingest(
             yield item
 
     def refresh() -> None:
-        changed = refresh_dirty_sites(store, reextract_with)
+        changed = refresh_dirty_sites(store, extract_marked, options.site)
         if changed and after_commit:
             after_commit(store, BatchResult())  # re-extracted articles have new seqs to index
-
-    def reextract_with(raw: RawDocument, site: str, template: frozenset[str]) -> Extracted:
-        return extract_one(raw, options.site or site, template)
 
     try:
         refresh()  # a run killed after a batch but before its refresh left work behind
         for batch in batched(observed(), options.batch_size):
-            batch, learn = apply_site_templates(store, batch, with_template)
+            # extracted → learned into its sites' templates → marked pages extracted again
+            batch, learn = apply_site_templates(store, batch, extract_marked)
             result = store.write_batch(batch, run_id, learn)
             merge(total, result)
             if after_commit:
@@ -143,5 +149,7 @@ def ingest(
         # archive, and one pass over a site's dumps replaces one per batch that moved its template
         refresh()
     finally:
-        extracted.close()  # stops the worker pool at once, on success as on error
+        extracted.close()  # stops reading (and a cluster's tasks) at once, on success as on error
+        if pool is not None:
+            pool.close()
     return total

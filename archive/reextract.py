@@ -21,12 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from ingest.model import Article, RawDocument
-from ingest.textdump_template import template_from_counts
+from ingest.textdump_template import marks
 
 from .article_history import diff_text, word_diff
 from .pipeline import extract_one
 from .raw_inputs import raw_document
-from .site_templates import MIN_PAGES, ExtractedPage
+from .site_template_tables import has_tables, load_counts
+from .site_templates import ExtractedPage
 from .store import Store, content_hash, now_iso
 
 STATE_META = "reextract_state"
@@ -69,14 +70,20 @@ class Outcome:
 
 
 def extract_task(task: Task) -> Outcome:
-    """Extract one stored input as ingest would today (the site template included)."""
+    """Extract one stored input as ingest would today (the site template included).
+
+    The same steps as ingest's (archive/site_templates.py): a page the template marks
+    (`marks`, any of its lines) is extracted again with it, keeping the site it was filed
+    under; an article with no template line ends as it was first extracted.
+    """
     item = extract_one(task.raw, task.site)
     if item.failure is not None:
         return Outcome(task.article_id, None, item.failure.message)
     keys = item.template_keys if isinstance(item, ExtractedPage) else None
-    if task.template and keys is not None and keys.kept & task.template:
-        better = extract_one(task.raw, task.site, task.template)
-        if better.failure is None:
+    if task.template and keys is not None and marks(keys.lines, task.template):
+        site = task.site or (item.article.site_name if item.article else None)
+        better = extract_one(task.raw, site, task.template)
+        if better.failure is None and better.article is not None:
             item = better
     return Outcome(task.article_id, item.article)
 
@@ -139,25 +146,16 @@ class _Context:
     """Per-run caches: each site's template, each run's forced --site."""
 
     def __init__(self, store: Store) -> None:
+        self.store = store
         self.db = store.db
         self.templates: dict[str, frozenset[str]] = {}
         self.forced: dict[int, str | None] = {}
 
     def template(self, site: str | None) -> frozenset[str] | None:
-        if not site or "site_templates" not in self.db.table_names():
+        if not site or not has_tables(self.store):
             return None
         if site not in self.templates:
-            row = self.db.execute(
-                "SELECT pages FROM site_templates WHERE site = ?", [site]
-            ).fetchone()
-            counts = dict(
-                self.db.execute(
-                    "SELECT key, pages FROM site_template_lines WHERE site = ?", [site]
-                ).fetchall()
-            )
-            self.templates[site] = (
-                template_from_counts(counts, row[0], MIN_PAGES) if row else frozenset()
-            )
+            self.templates[site] = load_counts(self.store, site).template()
         return self.templates[site] or None
 
     def forced_site(self, run_id: int | None) -> str | None:

@@ -1,32 +1,47 @@
-"""Site templates for text dumps, remembered per site in the archive.
+"""Site templates for text dumps, learned per site in the archive: the flow in one pass.
 
 A single dump cannot always tell a site's furniture (menus, promos, a newsletter blurb written
-as a sentence) from its article; many dumps of the same site can. For every new text dump we
-count, per site, how many dumps hold each short line (`site_template_lines`), and re-extract a
-page with its site's template when the template marks lines of that page. Counts accumulate
-across batches and runs, so the template keeps learning; a site with fewer than `MIN_PAGES`
-dumps has no template and its pages are extracted on their own evidence.
+as a sentence) from its article; many dumps of the same site can. For each batch:
+
+1. extract: the batch comes extracted, each text dump with its line keys (`PageKeys`);
+2. learn: its new dumps are counted into their sites' line counts (`SiteCounts`, kept in
+   archive/site_template_tables.py), which give each site's template;
+3. re-extract: every page a template marks (`marks`) is extracted again with it, by the
+   caller's `ExtractMarked` (on the run's worker pool when it has one).
+
+The counts are written in the batch's own transaction (`learn`). A template that moved marks
+its site dirty: `refresh_dirty_sites` extracts the site's archived pages again with it, so
+that every page ends extracted with the template of all the site's pages, wherever batches
+began or a run was cut. A site with fewer than `MIN_PAGES` dumps has no template and its
+pages are extracted on their own evidence. The extraction half (keys, counts, templates)
+is ingest/textdump_template.py, plain data and no database.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 from ingest.decode import decode_bytes
 from ingest.errors import IngestError
 from ingest.model import RawDocument
-from ingest.textdump_template import PageKeys, page_keys, template_from_counts
+from ingest.textdump_template import PageKeys, count_pages, marks, page_keys
 
 from .raw_store import blob_bytes
+from .site_template_tables import (
+    add_counts,
+    dirty_sites,
+    ensure_tables,
+    has_tables,
+    load_counts,
+    mark_clean,
+    moved_lines,
+)
 from .store import Extracted, Store, sha256
 
-MIN_PAGES = 3
-PRUNE_EVERY = 100  # pages of a site between prunings of lines seen on one page only
-_UPSERT_ROWS = 300  # rows per INSERT: 900 parameters, under SQLite's historical limit of 999
-
-Reextract = Callable[[Extracted, frozenset[str]], Extracted | None]
+REFRESH_CHUNK = 200  # archived pages extracted again per call: their bytes are held meanwhile
 
 
 @dataclass(slots=True)
@@ -40,43 +55,74 @@ class ExtractedPage(Extracted):
     template_keys: PageKeys | None = None
 
 
-def _carried(item: Extracted) -> PageKeys | None:
-    return item.template_keys if isinstance(item, ExtractedPage) else None
+@dataclass(frozen=True, slots=True)
+class MarkedPage:
+    """A text dump its site's template marks, to extract again with that template.
+
+    Plain data, so it can go to a worker process. `site` is the site the new extraction
+    keeps: the one whose template it is (the first extraction's, or the run's `--site`).
+    """
+
+    raw: RawDocument
+    site: str
+    template: frozenset[str]
 
 
-def _line_keys(item: Extracted) -> set[str] | frozenset[str] | None:
-    """The page's template line keys: carried from extraction, else made again from its bytes."""
-    if (carried := _carried(item)) is not None:
-        return carried.lines
-    try:
-        text = decode_bytes(item.raw.data, item.raw.origin)  # type: ignore[union-attr]
-    except IngestError:
-        return None
-    return page_keys(text)
+# Extracts each marked page again with its template; one result per page, in order.
+ExtractMarked = Callable[[list[MarkedPage]], list[Extracted]]
 
 
-def ensure_tables(store: Store) -> None:
-    db = store.db
-    tables = set(db.table_names())
-    if "site_templates" in tables and "dirty" in db["site_templates"].columns_dict:
-        return
-    with store.write_lock(), db.atomic():
-        tables = set(db.table_names())
-        if "site_templates" not in tables:  # (another process may have created it meanwhile)
-            db["site_templates"].create({"site": str, "pages": int}, pk="site")
-            db["site_template_lines"].create(
-                {"site": str, "key": str, "pages": int}, pk=("site", "key")
-            )
-        if "dirty" not in db["site_templates"].columns_dict:
-            # 1 while archived pages of the site wait to be extracted again with its template
-            db["site_templates"].add_column("dirty", int, not_null_default=0)
-            # the lines that entered or left the template since: only pages holding one of
-            # them can extract differently
-            # `upto`: the last source archived before the batch that moved the line; pages
-            # archived after it were extracted with the line where it is now
-            db["site_template_dirty"].create(
-                {"site": str, "key": str, "upto": int}, pk=("site", "key")
-            )
+@dataclass(frozen=True, slots=True)
+class Learned:
+    """What one batch teaches one site: its new pages' counts and how its template moved."""
+
+    site: str
+    pages: int  # distinct new dumps
+    added: dict[str, int]  # key → how many of them hold it
+    template: frozenset[str]  # the template with them counted
+    changed: frozenset[str]  # keys that entered or left the template with them
+
+
+def apply_site_templates(
+    store: Store, batch: list[Extracted], extract_marked: ExtractMarked
+) -> tuple[list[Extracted], Callable[[], None] | None]:
+    """This batch's new text dumps against their sites' templates, in one pass.
+
+    Returns the batch, the pages a template marks extracted again with it, and `learn`,
+    which the caller runs inside the batch's own transaction: it adds the pages to the
+    counts and, when a site's template changed, marks the site dirty. Counts and pages are
+    committed together (a kill between them would count pages twice).
+    """
+    groups = _new_text_pages(store, batch)  # extracted: the new dumps, by site
+    if not groups:
+        return batch, None
+    ensure_tables(store)
+    keys = {p: _line_keys(batch[p]) for positions in groups.values() for p in positions}
+    # learn: each site's counts with these pages added, and the template they give
+    learned = {
+        site: _learn(store, site, batch, positions, keys) for site, positions in groups.items()
+    }
+    # re-extract: the pages their site's template marks, with that template
+    marked = [
+        (position, MarkedPage(batch[position].raw, site, learned[site].template))  # type: ignore[arg-type]
+        for site, positions in groups.items()
+        for position in positions
+        if (lines := keys[position]) and marks(lines, learned[site].template)
+    ]
+    result = list(batch)
+    again = extract_marked([page for _, page in marked]) if marked else []
+    for (position, _), better in zip(marked, again, strict=True):
+        if better.failure is None and better.article is not None:
+            result[position] = better
+
+    # the sources archived before this batch: the pages a line moved by it may change
+    upto = store.db.execute("SELECT coalesce(max(id), 0) FROM sources").fetchone()[0]
+
+    def learn() -> None:
+        for site in learned.values():
+            add_counts(store, site.site, site.pages, site.added, site.changed, upto)
+
+    return result, learn
 
 
 def _new_text_pages(store: Store, batch: list[Extracted]) -> dict[str, list[int]]:
@@ -97,113 +143,41 @@ def _new_text_pages(store: Store, batch: list[Extracted]) -> dict[str, list[int]
     return groups
 
 
-def _site_counts(store: Store, site: str) -> tuple[int, dict[str, int]]:
-    row = store.db.execute("SELECT pages FROM site_templates WHERE site = ?", [site]).fetchone()
-    counts = dict(
-        store.db.execute(
-            "SELECT key, pages FROM site_template_lines WHERE site = ?", [site]
-        ).fetchall()
-    )
-    return (row[0] if row else 0), counts
+def _line_keys(item: Extracted) -> set[str] | frozenset[str] | None:
+    """The page's template line keys: carried from extraction, else made again from its bytes."""
+    if isinstance(item, ExtractedPage) and item.template_keys is not None:
+        return item.template_keys.lines
+    try:
+        text = decode_bytes(item.raw.data, item.raw.origin)  # type: ignore[union-attr]
+    except IngestError:
+        return None
+    return page_keys(text)
 
 
-def apply_site_templates(
-    store: Store, batch: list[Extracted], reextract: Reextract
-) -> tuple[list[Extracted], Callable[[], None] | None]:
-    """This batch's new text dumps against their sites' templates.
-
-    Returns the batch (pages the template marks extracted again with it) and `learn`, which
-    the caller runs inside the batch's own transaction: it adds the pages to the counts and,
-    when a site's template changed, marks the site dirty, so that `refresh_dirty_sites`
-    extracts its archived pages again. Counts and pages are committed together (a kill
-    between them would count pages twice), and every page ends extracted with the template
-    of all the site's pages, wherever the batches began or a run was cut.
-    """
-    groups = _new_text_pages(store, batch)
-    if not groups:
-        return batch, None
-    ensure_tables(store)
-    result = list(batch)
-    plans: list[tuple[str, int, dict[str, int], frozenset[str]]] = []
-    for site, positions in groups.items():
-        before, counts = _site_counts(store, site)
-        distinct: dict[str, set[str] | frozenset[str]] = {}  # the same bytes count once
-        for position in positions:
-            keys = _line_keys(batch[position])
-            if keys is not None:
-                distinct.setdefault(sha256(batch[position].raw.data), keys)  # type: ignore[union-attr]
-        added: dict[str, int] = defaultdict(int)
-        for keys in distinct.values():
-            for key in keys:
-                added[key] += 1
-        old_template = template_from_counts(counts, before, MIN_PAGES)
-        for key, n in added.items():
-            counts[key] = counts.get(key, 0) + n
-        total = before + len(distinct)
-        template = template_from_counts(counts, total, MIN_PAGES)
-        plans.append((site, len(distinct), dict(added), template ^ old_template))
-        if not template:
-            continue
-        for position in positions:
-            # A template line anywhere on the page can change its extraction (it rescores its
-            # neighbours), not only one the article kept: testing the kept lines alone made a
-            # page's text depend on whether a later batch's refresh happened to reach it.
-            lines = _line_keys(batch[position])
-            if lines and lines & template:  # otherwise the template gives the same article
-                better = reextract(batch[position], template)
-                if better is not None and better.article is not None:
-                    result[position] = better
-
-    # the sources archived before this batch: the pages a line moved by it may change
-    upto = store.db.execute("SELECT coalesce(max(id), 0) FROM sources").fetchone()[0]
-
-    def learn() -> None:
-        for site, pages, added, changed in plans:
-            _add_counts(store, site, pages, added, changed, upto)
-
-    return result, learn
-
-
-def _add_counts(
+def _learn(
     store: Store,
     site: str,
-    pages: int,
-    added: dict[str, int],
-    changed: frozenset[str],
-    upto: int,
-) -> None:
-    db = store.db
-    row = db.execute("SELECT pages, dirty FROM site_templates WHERE site = ?", [site]).fetchone()
-    before = row[0] if row else 0
-    total = before + pages
-    db.execute(
-        "INSERT OR REPLACE INTO site_templates (site, pages, dirty) VALUES (?, ?, ?)",
-        [site, total, int(bool(changed) or bool(row and row[1]))],
-    )
-    db.conn.executemany(
-        "INSERT INTO site_template_dirty (site, key, upto) VALUES (?, ?, ?)"
-        " ON CONFLICT (site, key) DO UPDATE SET upto = max(upto, excluded.upto)",
-        [(site, key, upto) for key in changed],
-    )
-    rows = [(site, key, n) for key, n in added.items()]
-    for start in range(0, len(rows), _UPSERT_ROWS):
-        chunk = rows[start : start + _UPSERT_ROWS]
-        db.conn.execute(
-            "INSERT INTO site_template_lines (site, key, pages) VALUES "
-            + ",".join(["(?, ?, ?)"] * len(chunk))
-            + " ON CONFLICT (site, key) DO UPDATE SET pages = pages + excluded.pages",
-            [value for row in chunk for value in row],
-        )
-    if before // PRUNE_EVERY != total // PRUNE_EVERY:
-        # what this drops was counted on one page only: never a template line (MIN_PAGES >= 2)
-        db.execute("DELETE FROM site_template_lines WHERE site = ? AND pages < 2", [site])
+    batch: list[Extracted],
+    positions: list[int],
+    keys: dict[int, set[str] | frozenset[str] | None],
+) -> Learned:
+    """The site's counts with these pages added (the same bytes count once) and its template."""
+    distinct: dict[str, set[str] | frozenset[str]] = {}
+    for position in positions:
+        if (lines := keys[position]) is not None:
+            distinct.setdefault(sha256(batch[position].raw.data), lines)  # type: ignore[union-attr]
+    added = count_pages(distinct.values())
+    before = load_counts(store, site)
+    after = before.plus(len(distinct), added)
+    template = after.template()
+    return Learned(site, len(distinct), dict(added), template, template ^ before.template())
 
 
-Extract = Callable[[RawDocument, str, frozenset[str]], Extracted]
-
-
-def refresh_dirty_sites(store: Store, extract: Extract) -> int:
-    """Extract again, with its current template, every archived dump of each dirty site.
+def refresh_dirty_sites(
+    store: Store, extract_marked: ExtractMarked, site: str | None = None
+) -> int:
+    """Extract again, with its current template, every archived dump of each dirty site that a
+    moved line may change (`site`: the run's `--site`, kept by the new extractions).
 
     An article whose current text came from such a dump gets the new extraction (and a new
     `seq`, so the index follows); a past version that came from one is corrected in place.
@@ -211,51 +185,51 @@ def refresh_dirty_sites(store: Store, extract: Extract) -> int:
     pages are extracted outside any transaction, their rows written in one. Returns how many
     articles or versions changed.
     """
-    if "site_templates" not in store.db.table_names():
+    if not has_tables(store):
         return 0
     ensure_tables(store)
     changed = 0
-    for (site,) in store.db.execute(
-        "SELECT site FROM site_templates WHERE dirty = 1 ORDER BY site"
-    ).fetchall():
-        before, counts = _site_counts(store, site)
-        template = template_from_counts(counts, before, MIN_PAGES)
-        moved = dict(
-            store.db.execute(
-                "SELECT key, upto FROM site_template_dirty WHERE site = ?", [site]
-            ).fetchall()
-        )
-        latest = max(moved.values(), default=0)
+    for dirty in dirty_sites(store):
+        template = load_counts(store, dirty).template()
         updates = []
-        for source in store.db.execute(
-            "SELECT s.id, s.sha256, s.origin, s.url, s.fetched, s.container, s.article_id"
-            " FROM sources s JOIN articles a ON a.id = s.article_id"
-            " WHERE s.format = 'text' AND s.status IN ('article', 'update') AND a.site = ?"
-            " ORDER BY s.id",
-            [site],
-        ).fetchall():
-            source_id, digest, origin, url, fetched, container, _article_id = source
-            data = blob_bytes(store.db, digest)
-            if data is None:
-                continue
-            if moved:
-                # only lines that moved after the page was archived can change it, and a page
-                # holding none of them extracts as before
-                if source_id > latest:
-                    continue
-                try:
-                    keys = page_keys(decode_bytes(data, origin))
-                except IngestError:
-                    continue
-                if not any(moved.get(key, 0) >= source_id for key in keys):
-                    continue
-            raw = RawDocument(origin, data, "text", url, fetched, None, container)
-            item = extract(raw, site, template)
-            if item.article is not None:
-                updates.append((source_id, item.article, url))
+        pages = _pages_to_refresh(store, dirty, moved_lines(store, dirty))
+        while chunk := list(islice(pages, REFRESH_CHUNK)):
+            marked = [MarkedPage(raw, site or dirty, template) for _, raw in chunk]
+            for (source_id, raw), item in zip(chunk, extract_marked(marked), strict=True):
+                if item.article is not None:
+                    updates.append((source_id, item.article, raw.url))
         with store.write_lock(), store.db.atomic():
             for source_id, article, url in updates:
                 changed += store.replace_extraction(source_id, article, url)
-            store.db.execute("UPDATE site_templates SET dirty = 0 WHERE site = ?", [site])
-            store.db.execute("DELETE FROM site_template_dirty WHERE site = ?", [site])
+            mark_clean(store, dirty)
     return changed
+
+
+def _pages_to_refresh(
+    store: Store, site: str, moved: dict[str, int]
+) -> Iterator[tuple[int, RawDocument]]:
+    """The site's archived text dumps, in source order, that hold a line moved after them."""
+    latest = max(moved.values(), default=0)
+    for source in store.db.execute(
+        "SELECT s.id, s.sha256, s.origin, s.url, s.fetched, s.container, s.article_id"
+        " FROM sources s JOIN articles a ON a.id = s.article_id"
+        " WHERE s.format = 'text' AND s.status IN ('article', 'update') AND a.site = ?"
+        " ORDER BY s.id",
+        [site],
+    ).fetchall():
+        source_id, digest, origin, url, fetched, container, _article_id = source
+        data = blob_bytes(store.db, digest)
+        if data is None:
+            continue
+        if moved:
+            # only lines that moved after the page was archived can change it, and a page
+            # holding none of them extracts as before
+            if source_id > latest:
+                continue
+            try:
+                keys = page_keys(decode_bytes(data, origin))
+            except IngestError:
+                continue
+            if not any(moved.get(key, 0) >= source_id for key in keys):
+                continue
+        yield source_id, RawDocument(origin, data, "text", url, fetched, None, container)

@@ -25,7 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 def run_one(archive: Path, count: int, span: int, folder: Path) -> dict:
     """Index `count` rows of `archive` into `folder`, a commit every `span` rows."""
-    from archive.indexing import BATCH, ArchiveDB, rows_after
+    from archive.index_rows import BATCH, rows_after
+    from archive.indexing import ArchiveDB
     from index import writer
 
     db = ArchiveDB.open(archive)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from lxml.html import HtmlElement
 
-from .html_render import render_text
+from .html_render import BLOCK_TAGS, render_text
 
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0\u2009\u200a\u202f]+")
 # trafilatura's markdown links: text may hold escaped brackets (`\[Video\]`), the target may be
@@ -326,38 +326,6 @@ def _continuation(body: str, second: str) -> list[str]:
     return taken
 
 
-_BLOCKS = frozenset(
-    [
-        "p",
-        "div",
-        "section",
-        "article",
-        "header",
-        "footer",
-        "aside",
-        "blockquote",
-        "pre",
-        "ul",
-        "ol",
-        "li",
-        "dl",
-        "dt",
-        "dd",
-        "table",
-        "tr",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "figure",
-        "hr",
-        "br",
-        "address",
-        "main",
-    ]
-)
 _DROP = ("script", "style", "noscript", "template", "iframe", "form", "button", "svg")
 
 
@@ -371,7 +339,7 @@ def fragment_text(tree: HtmlElement, *, title: str | None = None) -> tuple[str, 
     for node in list(tree.iter(*_DROP, "figcaption")):
         if node.getparent() is not None:
             node.drop_tree()
-    for node in tree.iter(*_BLOCKS):
+    for node in tree.iter(*BLOCK_TAGS):
         node.tail = "\n" + (node.tail or "")
         if node.tag != "br":
             node.text = "\n" + (node.text or "")

@@ -12,7 +12,8 @@ import re
 from lxml import etree
 from lxml.html import HtmlElement
 
-_BLOCKS = frozenset(
+# Elements that start a new line of text: the one list, html_body's fragments use it too.
+BLOCK_TAGS = frozenset(
     [
         "p",
         "div",
@@ -38,17 +39,14 @@ _BLOCKS = frozenset(
         "h5",
         "h6",
         "figure",
-        "figcaption",
         "hr",
         "br",
         "address",
         "main",
-        "nav",
-        "td",
-        "th",
-        "form",
     ]
 )
+# A rendering, as w3m makes it, also puts each table cell, menu, form and caption on a line
+_BLOCKS = BLOCK_TAGS | {"figcaption", "nav", "td", "th", "form"}
 _SKIP = frozenset(
     [
         "script",

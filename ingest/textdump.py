@@ -16,21 +16,19 @@ from .errors import IngestError, TooLarge
 from .language import detect_language
 from .model import Article, RawDocument
 from .normalize import find_dateline, parse_date
-from .textdump_lines import END_OF_ARTICLE, Line, norm_key, page_lines, score_line
-from .textdump_meta import (
-    _BYLINE,
-    _GLUED_BYLINE,
+from .textdump_byline import (
     finalize_authors,
     find_authors,
     find_bare_author,
-    find_category,
     find_dated_name,
-    find_published,
-    find_site_name,
-    find_title,
-    site_key_of,
+    opens_byline,
 )
-from .textdump_template import PageKeys, candidate_keys, line_keys
+from .textdump_dates import find_published
+from .textdump_lines import Line, norm_key, page_lines, score_line
+from .textdump_phrases import END_OF_ARTICLE
+from .textdump_site import find_category, find_site_name, site_key_of
+from .textdump_template import PageKeys, line_keys
+from .textdump_title import find_title
 
 MAX_CHARS = 5_000_000  # a text page larger than this is not a page
 _MIN_REGION_SCORE = 2.5
@@ -87,7 +85,7 @@ def _extract(text: str, boilerplate: frozenset[str]) -> tuple[Article, PageKeys]
     lines = page_lines(text)
     article = Article()
     if not lines:
-        return article, PageKeys(frozenset(), frozenset())
+        return article, PageKeys(frozenset())
     for line in lines:
         line.template = bool(line.key) and line.key in boilerplate
         line.score = score_line(line)
@@ -203,11 +201,7 @@ def _extract(text: str, boilerplate: frozenset[str]) -> tuple[Article, PageKeys]
         article.category = None  # the row above the headline was the byline
     if body:
         article.dateline, article.wire = find_dateline(body)
-    # article_keys(body, title, captions), from the lines themselves: a body paragraph or a
-    # caption is one line's text, whose key is that line's; the title is cleaned, so both count
-    kept = [line.key for line in body_lines]
-    kept += [title_key or "", norm_key(article.title or ""), *caption_keys]
-    return article, PageKeys(line_keys(lines), candidate_keys(kept))
+    return article, PageKeys(line_keys(lines))
 
 
 def best_region(lines: list[Line]) -> tuple[int, int] | None:
@@ -327,7 +321,7 @@ def _trim_edges(body: list[Line]) -> list[Line]:
 
 def _is_byline(line: Line) -> bool:
     text = line.text
-    if len(text) >= 120 or not (_BYLINE.match(text) or _GLUED_BYLINE.search(text)):
+    if len(text) >= 120 or not opens_byline(text):
         return False
     return line.words <= 3 or line.stop_ratio < 0.4
 

@@ -274,7 +274,8 @@ def test_a_read_while_the_index_is_being_written_answers_at_once(tmp_path: Path)
 def test_a_growing_span_leaves_fewer_larger_segments(make_truth_archive, grow: bool) -> None:
     """With `grow` each commit takes at least a quarter of what is indexed (the default
     ingest); with a fixed span (NEWSARCHIVE_INDEX_SPAN) every commit takes that many."""
-    from archive.indexing import ArchiveDB, IndexStream
+    from archive.index_stream import IndexStream
+    from archive.indexing import ArchiveDB
     from index import writer
 
     archive = make_truth_archive()

@@ -20,7 +20,8 @@ QUERIES = ["said", "police", '"the city"', "government OR minister", "title:worl
 
 
 def stream_over(archive: Path, span: int, part: bool):  # type: ignore[no-untyped-def]
-    from archive.indexing import ArchiveDB, IndexStream
+    from archive.index_stream import IndexStream
+    from archive.indexing import ArchiveDB
     from index.part_writer import PartWriter
     from index.writer import writer as index_writer
 
@@ -47,7 +48,7 @@ def hits(index_dir: Path, queries: list[str] = QUERIES) -> dict[str, list[tuple[
 
 
 def test_a_part_writer_gives_the_index_one_writer_gives(make_truth_archive, tmp_path: Path) -> None:
-    from archive.indexing import verify
+    from archive.index_verify import verify
     from archive.store import Store
     from index import writer
 
@@ -87,7 +88,8 @@ def test_a_part_writer_gives_the_index_one_writer_gives(make_truth_archive, tmp_
 def test_a_part_writer_killed_mid_span_costs_no_article(
     make_truth_archive, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    from archive.indexing import verify, watermark
+    from archive.index_rows import watermark
+    from archive.index_verify import verify
     from archive.store import Store
 
     archive = make_truth_archive()

@@ -15,7 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from archive.cli import app
-from archive.indexing import ArchiveDB, catch_up, index_dir_for, verify
+from archive.index_verify import verify
+from archive.indexing import ArchiveDB, catch_up, index_dir_for
 from tests.conftest import ROOT
 from tests.test_index import build_archive, load_truth
 
@@ -192,7 +193,8 @@ while True:
 
 
 def test_ingest_hook_with_a_span_lags_by_less_than_the_span_and_finish_catches_up(archive):
-    from archive.indexing import after_commit_hook, verify, watermark
+    from archive.index_rows import watermark
+    from archive.indexing import after_commit_hook
 
     build_archive(archive, load_truth()[40:70])  # 30 new rows committed in SQLite
     db = ArchiveDB.open(archive)
