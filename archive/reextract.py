@@ -2,7 +2,7 @@
 
 Every input is kept verbatim so that an extractor fix can reach the whole archive. For each
 selected article, its current input (`articles.source_id`) is rebuilt from the stored bytes
-(`raw_inputs.raw_document`) and extracted again by `extract_task`, the one per-input step: a
+(`raw_read.raw_document`) and extracted again by `extract_task`, the one per-input step: a
 pure function (a `Task` in, an `Outcome` out) that `reextract` runs through a pluggable
 `mapper` (`map` here; a cluster's ordered map later). Articles whose extraction changed get
 a new version (the old one goes to `article_versions`, as an update by ingest does) and a
@@ -25,7 +25,7 @@ from ingest.textdump_template import template_from_counts
 
 from .article_history import diff_text, word_diff
 from .pipeline import extract_one
-from .raw_inputs import raw_document
+from .raw_read import raw_document
 from .site_templates import MIN_PAGES, ExtractedPage
 from .store import Store, content_hash, now_iso
 

@@ -19,7 +19,7 @@ from ingest.errors import IngestError
 from ingest.model import RawDocument
 from ingest.textdump_template import PageKeys, page_keys, template_from_counts
 
-from .raw_store import blob_bytes
+from .raw_read import blob_bytes
 from .store import Extracted, Store, sha256
 
 MIN_PAGES = 3

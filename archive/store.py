@@ -26,7 +26,7 @@ from ingest.extract import count_words
 from ingest.model import Article, Failure, RawDocument
 from ingest.urls import canonical_url
 
-from . import dedup, raw_store
+from . import dedup, raw_keep
 
 SCHEMA_VERSION = 1
 DB_NAME = "news.db"
@@ -122,8 +122,8 @@ class Store:
         self.path = path
         self._near_dups: dedup.NearDuplicates | None = None
         self._insert_sql: dict[tuple[str, tuple[str, ...], bool], str] = {}
-        self.raw = raw_store.RawInputs(db)
-        self._file: raw_store.InputFile | None = None  # the input file of the item being written
+        self.raw = raw_keep.RawKeeper(db)
+        self._file: raw_keep.InputFile | None = None  # the input file of the item being written
         self._offset: int | None = None  # where the item's bytes lie in that file
         self._folds: dict[tuple[str, str], list[int]] = {}  # (file, reason) -> [count, row id]
         self._folded_rows: dict[int, tuple[int, str]] = {}  # summary rows to update this batch
@@ -306,7 +306,7 @@ class Store:
                 pk="id",
                 foreign_keys=[("run_id", "ingest_runs", "id"), ("source_id", "sources", "id")],
             )
-            raw_store.ensure_tables(db)
+            raw_keep.ensure_tables(db)
             db["articles"].enable_fts(["title", "body"], fts_version="FTS5", create_triggers=True)
             # sqlite-utils' update trigger fires on any column; story counts and seq change often,
             # and each change would rewrite the article's full-text entry. Title and body only.
@@ -319,7 +319,7 @@ class Store:
         if "source_files" in self.db.table_names() and "count" in columns:
             return
         with self.write_lock(), self.db.atomic():
-            raw_store.ensure_tables(self.db)
+            raw_keep.ensure_tables(self.db)
 
     def _ensure_story_schema(self) -> None:
         """Versions, signatures and story columns: created on new archives, added to older ones."""
