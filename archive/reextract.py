@@ -27,7 +27,7 @@ from .article_history import diff_text, word_diff
 from .pipeline import extract_one
 from .raw_read import raw_document
 from .site_templates import MIN_PAGES, ExtractedPage
-from .store import Store, content_hash, now_iso
+from .store import Store
 
 STATE_META = "reextract_state"
 BATCH = 200
@@ -214,25 +214,6 @@ def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return [key for key in COMPARED if (old.get(key) or None) != (new.get(key) or None)]
 
 
-def _write_version(store: Store, article_id: int, old: dict[str, Any], task: Task, art: Article):  # type: ignore[no-untyped-def]
-    """The new extraction becomes the article; the old text is kept as a past version.
-
-    Uses the store's own row builders, so a re-extracted article is written exactly as an
-    update by ingest would write it (relations, signature and story, a new seq)."""
-    fetched = store.db.execute(
-        "SELECT fetched FROM sources WHERE id = ?", [old["source_id"]]
-    ).fetchone()
-    past = dict(old, authors=json.dumps(old["authors"], ensure_ascii=False))
-    store._insert_version(article_id, old["version"] or 1, past, fetched[0] if fetched else None)
-    row = store._article_row(art, content_hash(art), art.url or task.raw.url)
-    row.update(
-        {"updated_at": now_iso(), "version": (old["version"] or 1) + 1, "seq": store.next_seq()}
-    )
-    store.db["articles"].update(article_id, row)
-    store._write_relations(article_id, art)
-    store._resign(article_id, art.body, old["story_id"])
-
-
 def _tasks(
     store: Store, ctx: _Context, rows: list[tuple[Any, ...]], report: ReextractReport
 ) -> Iterator[Task]:
@@ -301,8 +282,8 @@ def reextract(
                 report.changed_ids.append(outcome.article_id)
                 if len(report.sample) < sample:
                     report.sample.append(_sample(outcome.article_id, old, new, changed))
-                if not dry_run:
-                    _write_version(store, outcome.article_id, old, task, outcome.article)
+                if not dry_run:  # the old text becomes a past version, as after an ingest update
+                    store.new_version(outcome.article_id, outcome.article, url=task.raw.url)
             last = int(rows[-1][0])
             if not dry_run:
                 store.set_meta(STATE_META, json.dumps({"key": key, "last_id": last}))
