@@ -23,6 +23,7 @@ from ingest.model import Article
 from . import dedup
 
 DB_NAME = "news.db"
+ARTICLE_ID_META = "last_article_id"  # the highest article id ever given (ids are never reused)
 
 
 class ArchiveError(Exception):
@@ -111,8 +112,23 @@ class StoreCore:
         return int(row[0])
 
     def next_article_id(self) -> int:
-        """A new article's id: one past the highest in the archive."""
-        return int(self.db.execute("SELECT coalesce(max(id), 0) + 1 FROM articles").fetchone()[0])
+        """A new article's id, one past the highest ever given.
+
+        Not `max(id) + 1`: after `remove --purge` of the newest article that would hand its id
+        to the next one, and links, the `removals` row and the index would name another
+        article. The counter lives in `archive_meta` (`store_schema` adds it to old archives);
+        the `max(id)` term only guards against rows someone inserted with SQL.
+        """
+        row = self.db.execute(
+            "UPDATE archive_meta SET value = max(CAST(value AS INTEGER),"
+            " (SELECT coalesce(max(id), 0) FROM articles)) + 1 WHERE key = ? RETURNING value",
+            [ARTICLE_ID_META],
+        ).fetchone()
+        if row is None:
+            raise ArchiveError(
+                "The archive has no article id counter: open it with Store.open (which adds it)."
+            )
+        return int(row[0])
 
     # ------------------------------------------------------------------ rows
     def insert(self, table: str, row: dict[str, Any], *, ignore: bool = False) -> int:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from . import dedup, raw_keep
-from .store_base import StoreCore
+from .removals_table import TABLE as REMOVALS
+from .store_base import ARTICLE_ID_META, StoreCore
 
 SCHEMA_VERSION = 1
 
@@ -32,6 +33,7 @@ def ensure_schema(core: StoreCore) -> None:
     else:
         _ensure_raw_schema(core)  # archives from before files were kept as given
     _ensure_story_schema(core)  # archives from before duplicate detection get it here
+    _ensure_article_id_counter(core)  # archives whose ids came from max(id) + 1
 
 
 def _create_tables(core: StoreCore) -> None:
@@ -41,6 +43,7 @@ def _create_tables(core: StoreCore) -> None:
         [
             {"key": "schema_version", "value": str(SCHEMA_VERSION)},
             {"key": "seq", "value": "0"},
+            {"key": ARTICLE_ID_META, "value": "0"},
         ]
     )
     db["sites"].create({"id": int, "name": str, "domain": str}, pk="id")
@@ -211,3 +214,27 @@ def _create_story_schema(core: StoreCore, columns: dict[str, Any], missing: set[
             db["article_versions"].create_index(["article_id", "version"])
             db["article_versions"].create_index(["content_hash"])
         dedup.ensure_tables(db)
+
+
+def _ensure_article_id_counter(core: StoreCore) -> None:
+    """Archives made before the counter start it past every id they ever gave.
+
+    Besides live articles, a removed article's id survives in `removals` and as the
+    `story_id` of copies left behind; past versions and inputs may name it too.
+    """
+    if core.get_meta(ARTICLE_ID_META) is not None:
+        return
+    db = core.db
+    witnesses = [
+        "SELECT max(id) FROM articles",
+        "SELECT max(story_id) FROM articles",
+        "SELECT max(article_id) FROM article_versions",
+        "SELECT max(article_id) FROM sources",
+    ]
+    if REMOVALS in db.table_names():
+        witnesses.append(f"SELECT max(article_id) FROM [{REMOVALS}]")
+    with core.write_lock(), db.atomic():
+        if core.get_meta(ARTICLE_ID_META) is not None:  # another process added it meanwhile
+            return
+        highest = max(int(db.execute(sql).fetchone()[0] or 0) for sql in witnesses)
+        core.set_meta(ARTICLE_ID_META, str(highest))
