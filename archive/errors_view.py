@@ -95,7 +95,7 @@ def retry_documents(db: Any, reason: str | None = None) -> Iterator[RawDocument 
     from ingest.model import Failure
     from ingest.readers import iter_documents
 
-    from .raw_inputs import raw_document
+    from .raw_read import raw_document
 
     for item in failed_inputs(db, reason):
         doc = raw_document(db, item.source_id) if item.source_id else None

@@ -2,7 +2,7 @@
 
 Every input is kept verbatim so that an extractor fix can reach the whole archive. For each
 selected article, its current input (`articles.source_id`) is rebuilt from the stored bytes
-(`raw_inputs.raw_document`) and extracted again by `extract_task`, the one per-input step: a
+(`raw_read.raw_document`) and extracted again by `extract_task`, the one per-input step: a
 pure function (a `Task` in, an `Outcome` out) that `reextract` runs through a pluggable
 `mapper` (`map` here; a cluster's ordered map later). Articles whose extraction changed get
 a new version (the old one goes to `article_versions`, as an update by ingest does) and a
@@ -25,10 +25,10 @@ from ingest.textdump_template import marks
 
 from .article_history import diff_text, word_diff
 from .pipeline import extract_one
-from .raw_inputs import raw_document
+from .raw_read import raw_document
 from .site_template_tables import has_tables, load_counts
 from .site_templates import ExtractedPage
-from .store import Store, content_hash, now_iso
+from .store import Store
 
 STATE_META = "reextract_state"
 BATCH = 200
@@ -212,25 +212,6 @@ def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return [key for key in COMPARED if (old.get(key) or None) != (new.get(key) or None)]
 
 
-def _write_version(store: Store, article_id: int, old: dict[str, Any], task: Task, art: Article):  # type: ignore[no-untyped-def]
-    """The new extraction becomes the article; the old text is kept as a past version.
-
-    Uses the store's own row builders, so a re-extracted article is written exactly as an
-    update by ingest would write it (relations, signature and story, a new seq)."""
-    fetched = store.db.execute(
-        "SELECT fetched FROM sources WHERE id = ?", [old["source_id"]]
-    ).fetchone()
-    past = dict(old, authors=json.dumps(old["authors"], ensure_ascii=False))
-    store._insert_version(article_id, old["version"] or 1, past, fetched[0] if fetched else None)
-    row = store._article_row(art, content_hash(art), art.url or task.raw.url)
-    row.update(
-        {"updated_at": now_iso(), "version": (old["version"] or 1) + 1, "seq": store.next_seq()}
-    )
-    store.db["articles"].update(article_id, row)
-    store._write_relations(article_id, art)
-    store._resign(article_id, art.body, old["story_id"])
-
-
 def _tasks(
     store: Store, ctx: _Context, rows: list[tuple[Any, ...]], report: ReextractReport
 ) -> Iterator[Task]:
@@ -299,8 +280,8 @@ def reextract(
                 report.changed_ids.append(outcome.article_id)
                 if len(report.sample) < sample:
                     report.sample.append(_sample(outcome.article_id, old, new, changed))
-                if not dry_run:
-                    _write_version(store, outcome.article_id, old, task, outcome.article)
+                if not dry_run:  # the old text becomes a past version, as after an ingest update
+                    store.new_version(outcome.article_id, outcome.article, url=task.raw.url)
             last = int(rows[-1][0])
             if not dry_run:
                 store.set_meta(STATE_META, json.dumps({"key": key, "last_id": last}))

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from . import dedup
-from .raw_inputs import bring_back, forget_aside, purge_sources, set_aside
+from .raw_aside import bring_back, forget_aside, purge_sources, set_aside
 from .removals_table import TABLE
 from .store import Store, now_iso
 

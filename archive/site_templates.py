@@ -29,7 +29,7 @@ from ingest.errors import IngestError
 from ingest.model import RawDocument
 from ingest.textdump_template import PageKeys, count_pages, marks, page_keys
 
-from .raw_store import blob_bytes
+from .raw_read import blob_bytes
 from .site_template_tables import (
     add_counts,
     dirty_sites,

@@ -338,7 +338,7 @@ def test_every_input_form_rebuilds_byte_for_byte_from_the_archive(tmp_path):
 
     from typer.testing import CliRunner
 
-    from archive import raw_store
+    from archive import raw_read
     from archive.cli import app
 
     folder = tmp_path / "in"
@@ -350,11 +350,11 @@ def test_every_input_form_rebuilds_byte_for_byte_from_the_archive(tmp_path):
     db = store.db
     for name, kind in files.items():
         given = (folder / name).read_bytes()
-        kept = raw_store.file_bytes(db, str(folder / name))
+        kept = raw_read.file_bytes(db, str(folder / name))
         assert kept is not None, f"{kind}: {name} not kept"
         assert hashlib.sha256(kept).hexdigest() == hashlib.sha256(given).hexdigest(), kind
     for origin, digest in db.execute("SELECT origin, sha256 FROM sources").fetchall():
-        data = raw_store.blob_bytes(db, digest)
+        data = raw_read.blob_bytes(db, digest)
         assert data is not None and hashlib.sha256(data).hexdigest() == digest, origin
     # what each form cost: records of JSON Lines and WARC files are slices of their file
     sliced = dict(
@@ -396,15 +396,15 @@ def test_every_input_form_rebuilds_byte_for_byte_from_the_archive(tmp_path):
 def test_a_big_streamed_json_lines_file_is_kept_once_with_offsets(tmp_path, monkeypatch):
     import hashlib
 
-    from archive import raw_store
+    from archive import raw_keep, raw_read
     from archive.pipeline import IngestOptions, ingest
     from ingest import jsonl_stream
 
     from .conftest import load_truth
 
     monkeypatch.setattr(jsonl_stream, "STREAM_AT", 1000)  # stream this small file
-    monkeypatch.setattr(raw_store, "BLOB_MAX", 5000)  # and keep it in pieces
-    monkeypatch.setattr(raw_store, "CHUNK_BYTES", 4096)
+    monkeypatch.setattr(raw_keep, "BLOB_MAX", 5000)  # and keep it in pieces
+    monkeypatch.setattr(raw_keep, "CHUNK_BYTES", 4096)
     path = tmp_path / "dump.jsonl"
     rows = load_truth()[:8]
     path.write_bytes(
@@ -417,14 +417,14 @@ def test_a_big_streamed_json_lines_file_is_kept_once_with_offsets(tmp_path, monk
     total = ingest(store, [str(path)], IngestOptions(batch_size=3), run)
     assert len(total.added) == 8 and len(total.failed) == 1
     db = store.db
-    kept = raw_store.file_bytes(db, str(path))
+    kept = raw_read.file_bytes(db, str(path))
     assert hashlib.sha256(kept).hexdigest() == hashlib.sha256(path.read_bytes()).hexdigest()
     assert db.execute("SELECT count(*) FROM source_chunks").fetchone()[0] > 1
     for digest, content in db.execute(
         "SELECT sha256, content FROM sources JOIN source_blobs USING (sha256)"
     ).fetchall():
         assert content is None  # every line is an offset into the kept file
-        assert hashlib.sha256(raw_store.blob_bytes(db, digest)).hexdigest() == digest
+        assert hashlib.sha256(raw_read.blob_bytes(db, digest)).hexdigest() == digest
 
 
 def test_readme_raw_input_queries_rebuild_a_file_and_list_offsets(tmp_path):

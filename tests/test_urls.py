@@ -68,6 +68,7 @@ def test_other_schemes_are_left_alone():
 
 
 def test_store_uses_the_same_function():
-    from archive import store
+    from archive import store_versions, store_write
 
-    assert store.canonical_url is canonical_url
+    assert store_write.canonical_url is canonical_url
+    assert store_versions.canonical_url is canonical_url

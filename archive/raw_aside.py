@@ -1,80 +1,19 @@
-"""Stored raw inputs read back as documents: the one place that knows how bytes are kept.
+"""A removed article's inputs taken out of `news.db`: set aside, brought back, or deleted.
 
-`sources` names every input and `source_blobs` holds its bytes. Retrying failed inputs,
-re-extraction, removal and purging all go through `raw_bytes` / `raw_document` /
-`set_aside` / `purge_sources`, so a change in how the bytes are laid out is a change here only.
-
-The bytes of a removed article's inputs are kept, but not in `news.db`: `serve` publishes
-that file (tables by URL, read-only SQL), so they are moved to `removed.db` beside it, which
-nothing publishes.
+Their bytes are kept, but not in `news.db`: `serve` publishes that file (tables by URL,
+read-only SQL), so `set_aside` moves them to `removed.db` beside it, which nothing publishes.
+`ingest --readd-removed` brings them back (`bring_back`); `remove --purge` deletes them
+(`purge_sources`, `forget_aside`). Reading them is `raw_read`'s job, as for any kept input.
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ingest.model import RawDocument
-from ingest.readers import detect_format
-
-from .raw_store import blob_bytes
-
-SOURCE_COLUMNS = "id, sha256, origin, container, format, url, fetched, status, article_id, run_id"
-
-
-def raw_bytes(db: Any, source_id: int) -> bytes | None:
-    """The input's bytes as it was given (None when they were purged or never readable)."""
-    row = db.execute(
-        "SELECT b.content, s.sha256 FROM sources s JOIN source_blobs b ON b.sha256 = s.sha256"
-        " WHERE s.id = ?",
-        [source_id],
-    ).fetchone()
-    if row is None:
-        return None
-    if row[0] is not None:
-        return bytes(row[0])
-    kept = blob_bytes(db, row[1])  # a slice of its input file, or a file kept in pieces
-    if kept is not None:
-        return kept
-    # set aside by a removal (and maybe ingested again since under another name)
-    main = next((r[2] for r in db.execute("PRAGMA database_list") if r[1] == "main"), "")
-    return set_aside_bytes(Path(main).parent, row[1]) if main else None
-
-
-def source_row(db: Any, source_id: int) -> dict[str, Any] | None:
-    cursor = db.execute(f"SELECT {SOURCE_COLUMNS} FROM sources WHERE id = ?", [source_id])
-    row = cursor.fetchone()
-    if row is None:
-        return None
-    return dict(zip([d[0] for d in cursor.description], row, strict=True))
-
-
-def raw_document(db: Any, source_id: int) -> RawDocument | None:
-    """The RawDocument the reader once made of this input, rebuilt from what is stored."""
-    row = source_row(db, source_id)
-    data = raw_bytes(db, source_id)
-    if row is None or data is None:
-        return None
-    fmt = row["format"] or detect_format(row["origin"], data[:4096])
-    fields = None
-    if fmt in ("json", "feed"):  # records: the reader handed the parsed object along
-        try:
-            parsed = json.loads(data.decode("utf-8"))
-            fields = parsed if isinstance(parsed, dict) else None
-        except (UnicodeDecodeError, ValueError):
-            fields = None  # the extractor reports the record as malformed, as ingest did
-    return RawDocument(
-        origin=row["origin"],
-        data=data,
-        format=fmt,
-        url=row["url"],
-        fetched=row["fetched"],
-        fields=fields,
-        container=row["container"],
-    )
+from .raw_read import REMOVED_DB, blob_bytes, set_aside_bytes
 
 
 def purge_sources(db: Any, source_ids: Iterable[int]) -> int:
@@ -92,9 +31,6 @@ def purge_sources(db: Any, source_ids: Iterable[int]) -> int:
             db.execute("DELETE FROM source_blobs WHERE sha256 = ?", [row[0]])
         done += 1
     return done
-
-
-REMOVED_DB = "removed.db"
 
 
 def _aside(archive_dir: Path) -> sqlite3.Connection:
@@ -159,19 +95,6 @@ def bring_back(db: Any, archive_dir: Path, shas: Iterable[str]) -> int:
             db.execute("UPDATE source_blobs SET content = ? WHERE sha256 = ?", [data, sha])
             done += 1
     return done
-
-
-def set_aside_bytes(archive_dir: Path, sha: str) -> bytes | None:
-    """The kept bytes of a removed input (None when purged or never removed)."""
-    path = Path(archive_dir) / REMOVED_DB
-    if not path.exists():
-        return None
-    conn = sqlite3.connect(path)
-    try:
-        row = conn.execute("SELECT content FROM removed_blobs WHERE sha256 = ?", [sha]).fetchone()
-    finally:
-        conn.close()
-    return bytes(row[0]) if row else None
 
 
 def forget_aside(archive_dir: Path, shas: Iterable[str]) -> None:

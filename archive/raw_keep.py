@@ -14,7 +14,8 @@ Layout (README, "The SQLite schema"):
   re-encoded to UTF-8) keeps its own `content`. Files over `BLOB_MAX` are kept in
   `source_chunks` (`sha256`, `position`, `content`) instead of `content`.
 
-Standard input cannot be read twice: its records keep their own bytes, as before.
+Standard input cannot be read twice: its records keep their own bytes, as before. This module
+writes (inside the store's batch transaction); `raw_read` reads the bytes back.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 from ingest.errors import IngestError
 from ingest.limits import MAX_BYTES
 from ingest.readers import open_regular, unpack
+
+from .raw_read import blob_bytes
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -82,7 +85,7 @@ class InputFile:
     unpacked: bytes | None = None
 
 
-class RawInputs:
+class RawKeeper:
     """Keeps input files and record bytes for one Store (one writer, inside its transactions)."""
 
     def __init__(self, db: sqlite_utils.Database) -> None:
@@ -236,31 +239,3 @@ def _hash(fh: Any) -> tuple[str, bytes]:
             head = chunk[:2]
         digest.update(chunk)
     return digest.hexdigest(), head
-
-
-# --------------------------------------------------------------------- reading back
-def blob_bytes(db: sqlite_utils.Database, digest: str) -> bytes | None:
-    """The bytes kept under `digest`, whatever their layout; None when none are kept."""
-    row = db.execute(
-        "SELECT content, base, offset, size FROM source_blobs WHERE sha256 = ?", [digest]
-    ).fetchone()
-    if row is None:
-        return None
-    content, base, offset, size = row
-    if content is not None:
-        return bytes(content)
-    if base is not None:
-        whole = blob_bytes(db, base)
-        return None if whole is None else unpack(whole)[offset : offset + size]
-    pieces = db.execute(
-        "SELECT content FROM source_chunks WHERE sha256 = ? ORDER BY position", [digest]
-    ).fetchall()
-    return b"".join(bytes(p[0]) for p in pieces) if pieces else None
-
-
-def file_bytes(db: sqlite_utils.Database, path: str) -> bytes | None:
-    """The newest kept copy of the input file `path`, exactly as it was given."""
-    row = db.execute(
-        "SELECT sha256 FROM source_files WHERE path = ? ORDER BY id DESC LIMIT 1", [path]
-    ).fetchone()
-    return blob_bytes(db, row[0]) if row else None
