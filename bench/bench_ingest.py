@@ -19,7 +19,9 @@ and its peak memory is its own:
 The baselines read the articles from the JSON Lines files of the same size and seed, so
 `whoosh` and `fts5` index the very documents the pages were rendered from.
 
-Peak memory: `ru_maxrss` of the process (from `wait4`), and the peak summed RSS of its whole
+Peak memory: the process's own high-water mark (VmHWM of /proc/PID/status, read every 100 ms
+while it runs: `ru_maxrss` from `wait4` also counts the pages this benchmark's process had
+when it forked the command, and its largest child), and the peak summed RSS of its whole
 process tree sampled every 100 ms (worker pools count). Figures print as a table and are
 saved to `bench/out/ingest-<time>.json` and `bench/out/ingest-latest.json`.
 """
@@ -89,6 +91,18 @@ def _tree_rss_kb(root: int) -> tuple[int, int]:
     return sum(rss.get(pid, 0) for pid in tree), sum(_pss_kb(pid) for pid in tree)
 
 
+def _hwm_kb(pid: int) -> int:
+    """Peak resident set (VmHWM, kB) of one process since its exec, 0 when it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 def _pss_kb(pid: int) -> int:
     """Proportional set size (kB) of one process, 0 when it is gone or /proc hides it."""
     try:
@@ -107,11 +121,12 @@ def run_measured(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -
         load_before = os.getloadavg()[0]
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, env=env)
-        peak_tree = peak_pss = 0
+        peak_tree = peak_pss = peak_own = 0
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
+            peak_own = max(peak_own, _hwm_kb(proc.pid))  # a high-water mark: never drops
             tree_rss, tree_pss = _tree_rss_kb(proc.pid)
             peak_tree, peak_pss = max(peak_tree, tree_rss), max(peak_pss, tree_pss)
             time.sleep(SAMPLE_SECONDS)
@@ -124,8 +139,8 @@ def run_measured(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -
             "exit": proc.returncode,
             "stdout": out.read().decode(errors="replace"),
             "stderr": err.read().decode(errors="replace"),
-            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # Linux: kB
-            "peak_tree_rss_mb": round(max(peak_tree, usage.ru_maxrss) / 1024, 1),
+            "peak_rss_mb": round(peak_own / 1024, 1),  # kB
+            "peak_tree_rss_mb": round(max(peak_tree, peak_own) / 1024, 1),
             "peak_tree_pss_mb": round(peak_pss / 1024, 1),
             # user+sys of the process and every child it waited for (the index follower,
             # extraction workers): the cost that contention from other processes does not change
@@ -271,13 +286,9 @@ def baseline_whoosh(rows_from: Path, work: Path) -> dict:
     # settings, and index/writer.py's length-column patches) but not its memory bound:
     # Whoosh's default pool of 128 MB, so it spills less.
     with contextlib.suppress(ImportError):
-        from index.writer import _cache_missing_length_columns
+        from index.writer import patch_whoosh_writes
 
-        _cache_missing_length_columns()
-    with contextlib.suppress(ImportError):
-        from index.writer import _cache_length_tables
-
-        _cache_length_tables()
+        patch_whoosh_writes()
     ix = windex.create_in(folder, schema)
     codec = None
     with contextlib.suppress(ImportError):  # the project's block length, should it set one
