@@ -294,7 +294,7 @@ def test_the_seam_checker_catches_a_planted_violation() -> None:
     found = "\n".join(whoosh_violations(planted, own))
     for expected in (
         "imports whoosh.codec.whoosh3.W3LeafMatcher",
-        "imports the internal whoosh.system._INT_SIZE",
+        "imports whoosh.system._INT_SIZE",
         "imports the internal whoosh.columns.EmptyColumnReader",
         "imports whoosh.filedb.compound",
         "attribute ._byteids",

@@ -359,8 +359,11 @@ def _check_byte_to_length(folder: Path) -> None:
     from whoosh.util.numeric import byte_to_length, length_to_byte
 
     name = "whoosh.util.numeric.byte_to_length"
-    _require(name, byte_to_length(0) == 0 and byte_to_length(1) == 1, "small lengths")
-    _require(name, all(byte_to_length(length_to_byte(n)) <= n for n in range(1, 5000)), "")
+    table = [byte_to_length(b) for b in range(256)]
+    # the table segments written by 2.7.5 were coded with: old indexes must read the same
+    _require(name, table[:12] == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12], "small lengths")
+    _require(name, table[-1] == 106374 and sum(table) == 3322947, "the table differs")
+    _require(name, all(length_to_byte(n) == b for b, n in enumerate(table)), "no round trip")
 
 
 def _check_bm25f(folder: Path) -> None:
@@ -392,7 +395,7 @@ def _check_multiterm(folder: Path) -> None:
         _require(name, isinstance(node, q.MultiTerm), f"{type(node).__name__}")
         got = list(pattern_terms(node, reader))
         want = [t for _f, t in node.expanded_terms(reader)]
-        _require(name, [t.decode() if isinstance(t, bytes) else t for t in got] == want, "terms")
+        _require(name, got == want and got, f"{type(node).__name__} expands differently")
 
 
 def _check_or_matcher(folder: Path) -> None:
@@ -436,7 +439,9 @@ def _check_segment_writer(folder: Path) -> None:
     from index import writer
 
     name = "whoosh.writing.SegmentWriter"
-    _has(name, SegmentWriter, next(i.attributes for i in INTERNALS if i.name == name))
+    steps = [a for a in next(i.attributes for i in INTERNALS if i.name == name) if a != "_added"]
+    for step in steps:
+        _require(name, callable(getattr(SegmentWriter, step, None)), f"no method {step}")
     _require(
         name, _params(SegmentWriter._merge_segments)[1:] == ["mergetype", "optimize", "merge"], ""
     )
@@ -608,9 +613,9 @@ def test_the_seam_docstring_lists_every_internal_it_touches() -> None:
 def test_the_seam_docstring_lists_every_registered_internal() -> None:
     doc = _seam_docstring()
     for internal in INTERNALS:
-        assert internal.name in doc or internal.name.rpartition(".")[0] in doc, internal.name
+        assert internal.name in doc, internal.name
         for attribute in internal.attributes:
-            assert f"`{attribute}`" in doc, f"{internal.name}.{attribute}"
+            assert attribute in doc, f"{internal.name}.{attribute}"
 
 
 def test_the_seam_names_the_versions_it_was_checked_against() -> None:

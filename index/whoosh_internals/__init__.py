@@ -36,7 +36,7 @@ Internals relied on (name: what for; module of the seam; our callers):
 - `whoosh.columns.EmptyColumnReader`, `whoosh.columns.NumericColumn.Reader` and
   `whoosh.columns.RefBytesColumn.Reader` (`_dbfile`, `_basepos`, `_typecode`, `_count`,
   `_uniques`; `_dbfile.get_array`): whole columns in one read (`reading`; index.columns).
-- A segment reader's `_perdoc` (`has_column`, `column_reader`) with
+- `whoosh.reading.SegmentReader` (`_perdoc`: `has_column`, `column_reader`) with
   `whoosh.codec.whoosh3.LENGTHS_COLUMN` and `whoosh.codec.whoosh3._lenfield`: the
   byte-coded field lengths BM25F reads (`reading`; index.columns, so index.dense).
 - `whoosh.util.numeric.byte_to_length`: what a length byte stands for (`reading`;
@@ -58,7 +58,7 @@ Internals relied on (name: what for; module of the seam; our callers):
   the part writer's segments in the same TOC (`writing`; index.writer).
 - `whoosh.index.FileIndex._segments` and `whoosh.codec.base.Segment` (`list_files`,
   `doc_count`): the segments of an index and their files (`writing`; index.writer,
-  index.part_writer, bench/bench_span.py through `writer.segments`).
+  index.part_writer, bench/bench_span.py through `writer.segment_count`).
 """
 
 from __future__ import annotations
