@@ -6,13 +6,16 @@ Indexes the first COUNT rows of archive A (say one kept by `bench_ingest.py --ke
 fresh index the way the ingest's follower does (`index.writer.OpenWriter`, one commit per
 span, unmerged), each span size in its own process so peak RSS is its own. Prints CPU ms
 per document and the peak RSS: a larger span leaves fewer segments; is it dearer?
+
+Peak RSS is the process's own high-water mark, VmHWM from /proc/self/status: `ru_maxrss`
+of a child started by fork and exec also counts the parent's pages the child had before
+its exec (measured; bench_export.py met the same).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -21,6 +24,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+
+def peak_rss_mb() -> int:
+    """This process's peak resident set (VmHWM) in MB; 0 where /proc is not there."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) // 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def run_one(archive: Path, count: int, span: int, folder: Path) -> dict:
@@ -52,10 +67,10 @@ def run_one(archive: Path, count: int, span: int, folder: Path) -> dict:
     return {
         "span": span,
         "docs": len(rows),
-        "segments": len(list(ix._segments())),
+        "segments": writer.segment_count(ix),
         "cpu_ms_per_doc": round(cpu / max(1, len(rows)) * 1000, 2),
         "wall_s": round(wall, 1),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 

@@ -8,8 +8,8 @@ document number (segments concatenated at their offsets) and kept on the searche
 the matched document numbers.
 
 Numeric columns and the reference numbers of RefBytes columns are read straight from the
-segment file as arrays (`get_array`, one read); that uses the column readers' documented
-layout through their private attributes, with the readers' public iteration as fallback.
+segment file as arrays (one read each) by the seam (`index.whoosh_internals.reading`), with
+the readers' public iteration as fallback.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 
 from . import postings
 from .schema import AUTHOR_SEP
+from .whoosh_internals import reading as internals
 
 _CACHE_ATTR = "_newsarchive_columns"
 
@@ -42,18 +43,12 @@ def _column_reader(reader: Any, fieldname: str) -> Any:
 
 
 def _numeric_leaf(reader: Any, fieldname: str, typecode: str, default: int) -> array:
-    from whoosh.columns import EmptyColumnReader, NumericColumn
-
     count = reader.doc_count_all()
     creader = _column_reader(reader, fieldname)
-    if isinstance(creader, EmptyColumnReader):
+    if internals.is_empty_column(creader):
         return array(typecode, [default]) * count
-    values = None
-    if type(creader) is NumericColumn.Reader and creader._typecode == typecode:
-        try:  # one read of the whole column instead of a struct.unpack per document
-            values = creader._dbfile.get_array(creader._basepos, typecode, creader._count)
-        except (AttributeError, OSError, ValueError):
-            values = None
+    # one read of the whole column instead of a struct.unpack per document
+    values = internals.numeric_column_array(creader, typecode)
     if values is None:
         values = array(typecode, (creader[i] for i in range(min(count, len(creader)))))
     if len(values) < count:  # documents past the last value written take the default
@@ -74,18 +69,13 @@ def numeric(searcher: Any, fieldname: str, typecode: str, default: int = 0) -> a
 
 
 def _ref_leaf(reader: Any, fieldname: str) -> tuple[list[int] | array, list[bytes]]:
-    from whoosh.columns import EmptyColumnReader, RefBytesColumn
-
     count = reader.doc_count_all()
     creader = _column_reader(reader, fieldname)
-    if isinstance(creader, EmptyColumnReader):
+    if internals.is_empty_column(creader):
         return array("B", [0]) * count, [b""]
-    if type(creader) is RefBytesColumn.Reader:
-        try:
-            refs = creader._dbfile.get_array(creader._basepos, creader._typecode, count)
-            return refs, list(creader._uniques)
-        except (AttributeError, OSError, ValueError):
-            pass
+    found = internals.ref_column_array(creader, count)
+    if found is not None:
+        return found
     labels: dict[bytes, int] = {}
     refs = [labels.setdefault(creader[i], len(labels)) for i in range(count)]
     return refs, list(labels)
@@ -119,11 +109,9 @@ def authors(searcher: Any) -> tuple[list[tuple[int, ...]], list[str]]:
         per_doc: list[tuple[int, ...]] = []
         empty: tuple[int, ...] = ()
         memo: dict[bytes, tuple[int, ...]] = {b"": empty}
-        from whoosh.columns import EmptyColumnReader
-
         for reader, _offset in leaves(searcher):
             creader = _column_reader(reader, "c_authors")
-            if isinstance(creader, EmptyColumnReader):
+            if internals.is_empty_column(creader):
                 per_doc.extend([empty] * reader.doc_count_all())
                 continue
             for raw in creader:
@@ -175,21 +163,10 @@ def live_docs(searcher: Any) -> list[int]:
 
 def lengths_bytes(searcher: Any, fieldname: str) -> bytes:
     """Each document's byte-coded length of `fieldname` (Whoosh's lengths column; 0 = none)."""
-    from whoosh.codec.whoosh3 import LENGTHS_COLUMN
-
     out = bytearray()
     for reader, _offset in leaves(searcher):
         count = reader.doc_count_all()
-        perdoc = getattr(reader, "_perdoc", None)
-        lenfield = f"_{fieldname}_len"
-        values = b""
-        if perdoc is not None and perdoc.has_column(lenfield):
-            creader = perdoc.column_reader(lenfield, LENGTHS_COLUMN)
-            try:  # one read of the whole column, as for `numeric`
-                values = creader._dbfile.get_array(creader._basepos, "B", creader._count)
-                values = values.tobytes()
-            except (AttributeError, OSError, ValueError):
-                values = bytes(creader[i] for i in range(min(count, len(creader))))
+        values = internals.length_bytes(reader, fieldname)
         out += values[:count]
         out += bytes(count - min(count, len(values)))
     return bytes(out)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import columns, postings
+from .whoosh_internals import reading as internals
 
 MIN_POSTINGS = 20_000
 MIN_POSTINGS_LOADED = 0  # once numpy is imported
@@ -166,12 +167,11 @@ def live(searcher: Any):  # type: ignore[no-untyped-def]
 def _lengths(searcher: Any, fieldname: str):  # type: ignore[no-untyped-def]
     """Each document's length of `fieldname` as BM25F reads it (byte-coded; 1 when none)."""
     import numpy as np
-    from whoosh.util.numeric import byte_to_length
 
     cache = columns.kept(searcher)
     key = ("np_len", fieldname)
     if key not in cache:
-        table = np.array([1.0] + [float(byte_to_length(b)) for b in range(1, 256)])
+        table = np.array([1.0] + [float(n) for n in internals.decoded_lengths()[1:]])
         raw = columns.lengths_bytes(searcher, fieldname)
         cache[key] = table[np.frombuffer(raw, dtype=np.uint8)]
     return cache[key]
@@ -337,7 +337,7 @@ def _bm25(searcher: Any, fieldname: str, text: str, docs: Any, tf: Any):  # type
     """whoosh.scoring.bm25 of `text` for `docs` with term frequencies `tf`, operation for
     operation."""
     weighting = searcher.weighting
-    b = weighting._field_B.get(fieldname, weighting.B)
+    b = internals.bm25f_b(weighting, fieldname)
     k1 = weighting.K1
     idf = searcher.idf(fieldname, text)
     avgfl = searcher.avg_field_length(fieldname) or 1

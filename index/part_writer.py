@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import IndexError_
+from .whoosh_internals import writing as internals
 
 PART_PREFIX = ".part-"
 PIPE_BYTES = 1 << 20  # Linux's default most for an unprivileged process
@@ -167,9 +168,9 @@ def adopt(folder: Path, index_dir: Path) -> list[Any]:
 
     side = windex.open_dir(str(folder))
     try:
-        segments = list(side._segments())
+        segments = internals.segments(side)
         for segment in segments:
-            for name in segment.list_files(side.storage):
+            for name in internals.segment_files(segment, side.storage):
                 os.rename(folder / name, Path(index_dir) / name)
     finally:
         side.close()

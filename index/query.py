@@ -18,6 +18,7 @@ from typing import Any
 from . import analysis, fieldvalues
 from .errors import QuerySyntaxError, QueryTooBroad
 from .schema import FIELD_ALIASES, QUERY_FIELDS, TEXT_FIELDS
+from .whoosh_internals import reading as internals
 
 MIN_PREFIX = 2
 MAX_EXPANSION = 500
@@ -155,7 +156,10 @@ def _resolve_node(node: Any, reader: Any) -> Any:
         values = resolve_value(reader, node.fieldname, str(node.text))
         return _any_of(node.fieldname, values, node.boost)
     if kind in (q.Prefix, q.Wildcard) and node.fieldname in analysis.SEARCHED_FIELDS:
-        found = [t.decode("utf-8") if isinstance(t, bytes) else t for t in node._btexts(reader)]
+        found = [
+            t.decode("utf-8") if isinstance(t, bytes) else t
+            for t in internals.pattern_terms(node, reader)
+        ]
         return _any_of(node.fieldname, found, node.boost)
     return node
 
@@ -197,7 +201,7 @@ def trim(query: Any, reader: Any) -> Any:
                 if len(kept) == 1 and node.boost == 1.0:
                     return kept[0]
                 node.subqueries = kept  # `accept` hands `visit` a copy
-            node.matcher_type = q.Or.DEFAULT_MATCHER
+            internals.use_union_tree(node)
         return node
 
     return query.accept(visit)
@@ -354,7 +358,7 @@ def _literal_prefix(node: Any) -> str:
 def _bounded_count(node: Any, reader: Any, pattern: str, text: str) -> int:
     count = 0
     try:
-        for _ in node._btexts(reader):
+        for _ in internals.pattern_terms(node, reader):
             count += 1
             if count > MAX_EXPANSION:
                 raise QueryTooBroad(

@@ -30,7 +30,6 @@ import json
 import re
 from datetime import datetime
 from itertools import pairwise
-from pickle import dumps
 from typing import Any
 
 from whoosh.analysis import LowercaseFilter, RegexTokenizer, StemFilter
@@ -38,6 +37,7 @@ from whoosh.columns import NumericColumn, RefBytesColumn, VarBytesColumn
 from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
 
 from . import analysis
+from .whoosh_internals.positions import positions_value
 
 SCHEMA_VERSION = "4"  # 3: Snowball English, captions, stock-Whoosh pickle; 4: languages
 AUTHOR_SEP = "\x1f"  # joins names in the c_authors column; never inside a name
@@ -140,8 +140,6 @@ _STEM_FN = None
 def _index_stemmed(value: str, field_boost: float) -> list[tuple[bytes, int, float, bytes]]:
     """(term bytes, frequency, weight, encoded positions) per distinct stem, in order of first
     occurrence, as TEXT.index would give them."""
-    from whoosh.system import pack_uint
-
     stem = _stemmer()
 
     # Lower-casing the tokens joined by spaces equals lower-casing each (a space is neither
@@ -169,11 +167,11 @@ def _index_stemmed(value: str, field_boost: float) -> list[tuple[bytes, int, flo
         if count == 1:
             encoded = one.get(found[0])
             if encoded is None:
-                encoded = one[found[0]] = pack_uint(1) + dumps(found, 2)
+                encoded = one[found[0]] = positions_value(1, found)
         else:
             deltas = [found[0]]
             deltas += [b - a for a, b in pairwise(found)]
-            encoded = pack_uint(count) + dumps(deltas, 2)
+            encoded = positions_value(count, deltas)
         out.append((stemmed.encode("utf-8"), count, count * field_boost, encoded))
     return out
 

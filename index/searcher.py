@@ -1,11 +1,13 @@
-"""Searching the index: filters, sorting, paging, exact totals, facets over all hits,
-did-you-mean suggestions, more-like-this and per-period counts.
+"""Running a query: parsing, sorting, paging, exact totals, and the hits' ids, scores,
+facets and did-you-mean suggestion; more-like-this and per-period counts.
 
 Works on plain values and returns plain values (ids, scores, counts); the archive layer turns
-ids into rows. Every matching document is listed once, unscored (`docs_for_query`); filters,
-the exact total and the facets work on that list with column arrays (`index.columns`), and
-the scorer only ranks the page, restricted to the filtered list. Totals are never Whoosh's
-`len(results)`, which undercounts a term AND a date range searched with a limit (TRAPS.md).
+ids into rows. Every matching document is listed once, unscored (`docs_for_query`); filters
+(`index.filters`), the exact total and the facets (`index.facets`) work on that list with
+column arrays (`index.columns`), and the scorer only ranks the page, restricted to the
+filtered list. Big hit lists are evaluated as arrays instead (`index.dense`). Totals are
+never Whoosh's `len(results)`, which undercounts a term AND a date range searched with a
+limit (TRAPS.md).
 """
 
 from __future__ import annotations
@@ -13,27 +15,49 @@ from __future__ import annotations
 import gc
 import heapq
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from itertools import chain
+from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
-from . import columns, dense, fieldvalues
+from . import columns, dense
 from .analysis import INTL_FIELDS, SEARCHED_FIELDS, more_like_text
 from .errors import QuerySyntaxError
-from .query import date_bound, parse, resolve_value, trim
-from .schema import when_seconds
+from .facets import (
+    FACETS,
+    LABELLED,
+    TOP_FACET_VALUES,
+    count_periods,
+    dense_facet_counts,
+    facet_counts,
+)
+from .filters import Filters, date_window, dense_mask, filter_query, restrict
+from .query import parse, trim
 from .snippets import HighlightTerms
 from .spelling import suggest
 
+__all__ = [
+    "FACETS",
+    "LABELLED",
+    "SORTS",
+    "TOP_FACET_VALUES",
+    "Filters",
+    "IndexHits",
+    "facet_counts",
+    "filter_query",
+    "gc_paused",
+    "indexed_hashes",
+    "more_like",
+    "open_searcher",
+    "period_counts",
+    "restrict",
+    "search",
+]
+
 SORTS = ("relevance", "newest", "oldest")
-FACETS = ("author", "category", "site", "language", "year", "month")
-LABELLED = ("category", "site", "language")  # facets and filters read from RefBytes columns
 INTERVALS = ("year", "month")
 ONE_PASS_MAX_HITS = 3000  # see _one_pass
-TOP_FACET_VALUES = 20  # per author/category/site facet; years and months are all shown
 
 
 @contextmanager
@@ -55,32 +79,6 @@ def gc_paused():  # type: ignore[no-untyped-def]
     finally:
         if was_enabled:
             gc.enable()
-
-
-@dataclass(slots=True)
-class Filters:
-    """Restrictions applied as Whoosh filters: any of the values per field, all fields together."""
-
-    authors: list[str] = field(default_factory=list)
-    categories: list[str] = field(default_factory=list)
-    sites: list[str] = field(default_factory=list)
-    languages: list[str] = field(default_factory=list)  # ISO 639-1 codes, as detected
-    since: str | None = None  # 2024, 2024-05 or 2024-05-31 (inclusive)
-    until: str | None = None  # inclusive: until 2024 means up to the end of 2024
-
-    def empty(self) -> bool:
-        return not (
-            self.authors
-            or self.categories
-            or self.sites
-            or self.languages
-            or self.since
-            or self.until
-        )
-
-    def labelled(self) -> tuple[tuple[str, list[str]], ...]:
-        """(column field, wanted values) of the filters read from RefBytes columns."""
-        return (("category", self.categories), ("site", self.sites), ("language", self.languages))
 
 
 @dataclass(slots=True)
@@ -135,90 +133,6 @@ def open_searcher(ix: Any):  # type: ignore[no-untyped-def]
     yield searcher
 
 
-def _resolve(reader: Any, fieldname: str, value: str) -> list[str]:
-    """Indexed values of an exact-value field that `value` names, ignoring case and accents
-    (`index.fieldvalues`, as `author:`, `category:` and `site:` in a query)."""
-    return resolve_value(reader, fieldname, value)
-
-
-def _date_window(filters: Filters) -> tuple[int, int] | None:
-    """--since/--until as an inclusive range of `c_when` seconds, or None when not given."""
-    if not (filters.since or filters.until):
-        return None
-    start = date_bound(filters.since, end=False, name="--since") if filters.since else None
-    stop = date_bound(filters.until, end=True, name="--until") if filters.until else None
-    if start and stop and start > stop:
-        raise QuerySyntaxError(
-            f"--since {filters.since} is after --until {filters.until}: swap them."
-        )
-    low = when_seconds(start) if start else 1  # 0 is "undated": never inside a window
-    high = when_seconds(stop) if stop else 2**62
-    return low, high
-
-
-def _wanted_labels(labels: list[str], values: list[str]) -> set[int]:
-    """Label numbers of the labels the `values` name (as `_resolve` does for terms)."""
-    out: set[int] = set()
-    for value in values:
-        named = set(fieldvalues.matching(value, [label for label in labels if label]))
-        out |= {i for i, label in enumerate(labels) if label in named}
-    return out
-
-
-def restrict(searcher: Any, docs: Iterable[int], filters: Filters | None) -> list[int]:
-    """The document numbers of `docs` that pass `filters`, in the order given.
-
-    Category, site and date are read from columns (one array lookup per document); authors
-    from the postings of the matching author terms.
-    """
-    docs = docs if isinstance(docs, list) else list(docs)
-    if filters is None or filters.empty():
-        return docs
-    window = _date_window(filters)  # checked first: a bad date is an error even without hits
-    for fieldname, values in filters.labelled():
-        if values and docs:
-            refs, labels = columns.labelled(searcher, fieldname)
-            wanted = _wanted_labels(labels, values)
-            docs = [d for d in docs if refs[d] in wanted] if wanted else []
-    if window and docs:
-        when = columns.numeric(searcher, "c_when", "q")
-        low, high = window
-        docs = [d for d in docs if low <= when[d] <= high]
-    if filters.authors and docs:
-        from whoosh import query as q
-
-        reader = searcher.reader()
-        terms = [t for v in filters.authors for t in _resolve(reader, "authors", v)]
-        if not terms:
-            return []
-        allowed = set(searcher.docs_for_query(q.Or([q.Term("authors", t) for t in terms])))
-        docs = [d for d in docs if d in allowed]
-    return docs
-
-
-def filter_query(reader: Any, filters: Filters | None):  # type: ignore[no-untyped-def]
-    """The Whoosh query for `filters`, or None when nothing is filtered (for more-like-this)."""
-    from whoosh import query as q
-
-    if filters is None or filters.empty():
-        return None
-    parts: list[Any] = []
-    for fieldname, values in (
-        ("authors", filters.authors),
-        ("category", filters.categories),
-        ("site", filters.sites),
-        ("language", filters.languages),
-    ):
-        if values:
-            terms = [t for v in values for t in _resolve(reader, fieldname, v)]
-            parts.append(q.Or([q.Term(fieldname, t) for t in terms]) if terms else q.NullQuery)
-    if filters.since or filters.until:
-        start = date_bound(filters.since, end=False, name="--since") if filters.since else None
-        stop = date_bound(filters.until, end=True, name="--until") if filters.until else None
-        parts.append(q.DateRange("published", start, stop))
-    return q.And(parts)
-
-
 def _check_sort(sort: str) -> None:
     if sort not in SORTS:
         raise QuerySyntaxError(
@@ -240,67 +154,6 @@ def _by_date(searcher: Any, docs: list[int], sort: str, count: int | None) -> li
         return when[d] or last
 
     return heapq.nsmallest(count, docs, key=oldest) if count else sorted(docs, key=oldest)
-
-
-def _month_label(n: int) -> str | None:
-    return f"{n // 100:04d}-{n % 100:02d}" if 0 < n < 1_000_000 else None
-
-
-def _top(counts: dict[int, int], labels: list[str], top: int) -> dict[str, int]:
-    named = [(labels[k], n) for k, n in counts.items() if labels[k]]
-    if len(named) > top:  # sort only the values that can make the cut (thousands of authors)
-        floor = heapq.nlargest(top, (n for _, n in named))[-1]
-        named = [kv for kv in named if kv[1] >= floor]
-    named.sort(key=lambda kv: (-kv[1], kv[0].casefold()))
-    return dict(named[:top])
-
-
-def facet_counts(
-    searcher: Any, docs: list[int], top: int = TOP_FACET_VALUES
-) -> dict[str, dict[str, int]]:
-    """Counts per author, category, site, language, year and month over every document in `docs`."""
-    out: dict[str, dict[str, int]] = {}
-    per_doc, names = columns.authors(searcher)
-    out["author"] = _top(Counter(chain.from_iterable(map(per_doc.__getitem__, docs))), names, top)
-    for name in LABELLED:
-        refs, labels = columns.labelled(searcher, name)
-        only = _only_label(searcher, name, refs)
-        counts = (
-            {only: len(docs)} if only is not None and docs else Counter(map(refs.__getitem__, docs))
-        )
-        out[name] = _top(counts, labels, top)
-    out["year"], out["month"] = _period_counts(searcher, docs)
-    return out
-
-
-def _only_label(searcher: Any, name: str, refs: Any) -> int | None:
-    """The label number every document has when they all have the same (an archive in one
-    language, from one site): its facet needs no pass over the hits. Looked up once per
-    searcher."""
-    cache = columns.kept(searcher)
-    key = ("only", name)
-    if key not in cache:
-        used = set(refs)
-        cache[key] = used.pop() if len(used) == 1 else None
-    return cache[key]
-
-
-def _period_counts(searcher: Any, docs: Iterable[int]) -> tuple[dict[str, int], dict[str, int]]:
-    month = columns.numeric(searcher, "c_month", "i")
-    return _periods(Counter(map(month.__getitem__, docs)))
-
-
-def _periods(per_month: dict[int, int]) -> tuple[dict[str, int], dict[str, int]]:
-    """Counts per yyyymm number as (per year, per month) labels; undated left out."""
-    months: dict[str, int] = {}
-    years: dict[str, int] = {}
-    for n, count in sorted(per_month.items()):
-        label = _month_label(n)
-        if label is None:
-            continue
-        months[label] = count
-        years[label[:4]] = years.get(label[:4], 0) + count
-    return years, months
 
 
 def highlight_terms(query: Any, reader: Any = None) -> list[str]:
@@ -393,7 +246,7 @@ def search(
             if filters is not None and not filters.empty():
                 kwargs["filter"] = set(docs)
             results = searcher.search(query, **kwargs)
-            ranked = [(d, round(float(s), 4)) for s, d in results.top_n[start:]]
+            ranked = [(d, round(float(s), 4)) for d, s in islice(results.items(), start, None)]
         ranked = ranked if all_hits else ranked[:limit]
         return IndexHits(
             total=len(docs),
@@ -423,11 +276,11 @@ def _dense_search(
         return None
     import numpy as np
 
-    window = _date_window(filters) if filters is not None else None
+    window = date_window(filters) if filters is not None else None
     found = dense.evaluate(searcher, query, scores=sort == "relevance")
     mask = found.mask
     if filters is not None and not filters.empty():
-        mask &= _dense_filter(searcher, filters, window)
+        mask &= dense_mask(searcher, filters, window)
     docs = np.flatnonzero(mask)
     if sort == "relevance":
         keys = -found.scores[docs]
@@ -442,49 +295,7 @@ def _dense_search(
         ]
     else:
         ranked = [(d, None) for d in page]
-    return len(docs), ranked, _dense_facets(searcher, mask, docs) if facets else {}
-
-
-def _dense_filter(searcher: Any, filters: Filters, window: tuple[int, int] | None):  # type: ignore[no-untyped-def]
-    """`restrict` as a mask over every document number."""
-    import numpy as np
-
-    mask = np.ones(searcher.doc_count_all(), dtype=bool)
-    for fieldname, values in filters.labelled():
-        if values:
-            refs, labels = columns.labelled(searcher, fieldname)
-            wanted = sorted(_wanted_labels(labels, values))
-            mask &= np.isin(np.asarray(refs), wanted)
-    if window:
-        when = np.asarray(columns.numeric(searcher, "c_when", "q"))
-        mask &= (when >= window[0]) & (when <= window[1])
-    if filters.authors:
-        reader = searcher.reader()
-        allowed = np.zeros_like(mask)
-        for term in (t for v in filters.authors for t in _resolve(reader, "authors", v)):
-            allowed[columns.term_docs(searcher, "authors", term)] = True
-        mask &= allowed
-    return mask
-
-
-def _dense_facets(searcher: Any, mask: Any, docs: Any) -> dict[str, dict[str, int]]:
-    """`facet_counts` for the documents of `mask` (`docs` lists them)."""
-    import numpy as np
-
-    _per_doc, names = columns.authors(searcher)
-    out = {"author": _top(dense.author_counts(searcher, mask), names, TOP_FACET_VALUES)}
-    for name in LABELLED:
-        refs, labels = columns.labelled(searcher, name)
-        only = _only_label(searcher, name, refs)
-        counts = (
-            {only: len(docs)}
-            if only is not None and len(docs)
-            else dense.counts(np.asarray(refs), docs)
-        )
-        out[name] = _top(counts, labels, TOP_FACET_VALUES)
-    month = np.asarray(columns.numeric(searcher, "c_month", "i"))
-    out["year"], out["month"] = _periods(dense.counts(month, docs))
-    return out
+    return len(docs), ranked, dense_facet_counts(searcher, mask, docs) if facets else {}
 
 
 def matching_docs(searcher: Any, query: Any) -> list[int]:
@@ -534,7 +345,7 @@ def _one_pass(query: Any, reader: Any) -> bool:
 def _score_all(searcher: Any, query: Any) -> list[tuple[int, float]]:
     """Every hit as (document number, score), best first (ties: lower number first)."""
     results = searcher.search(query, limit=None)
-    return [(d, round(float(s), 4)) for s, d in results.top_n]
+    return [(d, round(float(s), 4)) for d, s in results.items()]
 
 
 def doc_number(searcher: Any, article_id: int) -> int | None:
@@ -570,7 +381,7 @@ def more_like(
         column = searcher.reader().column_reader("id")
         return [
             (int(column[docnum_]), round(float(score), 4))
-            for score, docnum_ in results.top_n
+            for docnum_, score in results.items()
             if docnum_ != docnum
         ][:limit]
 
@@ -589,7 +400,7 @@ def period_counts(
             found: Iterable[int] = reader.all_doc_ids()
         else:
             found = searcher.docs_for_query(trim(parse(text, ix.schema, reader), reader))
-        years, months = _period_counts(searcher, restrict(searcher, found, filters))
+        years, months = count_periods(searcher, restrict(searcher, found, filters))
         return years if interval == "year" else months
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from .errors import IndexBusy, IndexCorrupt, IndexMissing, IndexOutdated
 from .part_writer import PartWriter, remove_stale_parts, several_cores
 from .schema import SCHEMA_VERSION, build_schema, document
+from .whoosh_internals import writing as internals
 
 READY = "READY"
 # Postings pool before it spills sorted runs to disk, per writer process (an ingest has two:
@@ -54,75 +55,21 @@ def growing_span(indexed: int, first: int) -> int:
     return max(first, min(MAX_SPAN, indexed // SPAN_GROWTH))
 
 
-def _cache_missing_length_columns() -> None:
-    """Make Whoosh remember that a field has no length column.
+def patch_whoosh_writes() -> None:
+    """Give Whoosh's writing the two speed-ups every writer of ours has (idempotent).
 
-    `W3PerDocReader._cached_reader` caches readers but not their absence, so while merging
-    postings it stats the disk once per posting of every unscored field (ids, sites,
-    categories, the trie terms of dates and numbers). With `spelling=True` that was 45% of
-    the build; schema 2 has no spelling words, which leaves about 6% of postings unscored.
-    Whoosh has no documented switch for it, so the patch stays: it keeps the same results,
-    is applied once, at first use of the writer, and `test_missing_length_column_patch_still
-    _applies` fails if a Whoosh upgrade renames the method.
+    Whoosh re-reads the disk for a length column a field does not have, once per posting,
+    and reads a document's field length through a column reader per posting; both patches
+    (`whoosh_internals.writing`) keep the same results. Applied at the first writer; public
+    so that a benchmark's bare Whoosh build gets them too.
     """
-    from whoosh.codec import whoosh3
-
-    reader_class = whoosh3.W3PerDocReader
-    if getattr(reader_class, "_newsarchive_cached", False):
-        return
-    original = reader_class._cached_reader
-    missing = object()
-
-    def _cached_reader(self, fieldname, column):  # type: ignore[no-untyped-def]
-        if self._readers.get(fieldname, None) is missing:
-            return None
-        reader = original(self, fieldname, column)
-        if reader is None:
-            self._readers[fieldname] = missing
-        return reader
-
-    reader_class._cached_reader = _cached_reader
-    reader_class._newsarchive_cached = True
+    internals.cache_missing_length_columns()
+    internals.cache_length_tables()
 
 
-def _cache_length_tables() -> None:
-    """Make Whoosh read a field's document lengths once per reader, as one table.
-
-    Writing a segment asks `W3PerDocReader.doc_field_length` for the length of the document
-    of every single posting (400 per article), and each call went through a column reader,
-    a file read and a byte-to-length decode: 14% of the follower's indexing time. The patched
-    method loads the field's length column once (`NumericColumn.Reader.load`, one read) into
-    a list of decoded lengths, kept with the reader's other cached column readers, and gives
-    the same values, None for a zero byte included (Whoosh's own quirk). Applied with
-    `_cache_missing_length_columns`; `tests/test_index_direct.py` compares the two methods.
-    """
-    from whoosh.codec import whoosh3
-    from whoosh.util.numeric import byte_to_length
-
-    reader_class = whoosh3.W3PerDocReader
-    if getattr(reader_class, "_newsarchive_length_tables", False):
-        return
-    original = reader_class.doc_field_length
-    missing = object()
-    decoded = [None] + [byte_to_length(b) for b in range(1, 256)]
-
-    def doc_field_length(self, docnum, fieldname, default=0):  # type: ignore[no-untyped-def]
-        key = ("newsarchive-lengths", fieldname)
-        table = self._readers.get(key)
-        if table is None:
-            column = self._cached_reader(whoosh3._lenfield(fieldname), whoosh3.LENGTHS_COLUMN)
-            if column is None or not hasattr(column, "load"):
-                table = missing
-            else:
-                table = [decoded[b] for b in column.load()]
-            self._readers[key] = table
-        if table is missing or docnum >= len(table):
-            return original(self, docnum, fieldname, default)
-        return table[docnum]
-
-    reader_class.doc_field_length = doc_field_length
-    reader_class._newsarchive_original_length = original
-    reader_class._newsarchive_length_tables = True
+def segment_count(ix: Any) -> int:
+    """How many segments the index's table of contents lists."""
+    return len(internals.segment_doc_counts(ix))
 
 
 def _side(index_dir: Path, suffix: str) -> Path:
@@ -262,17 +209,14 @@ def create_index(index_dir: Path, *, locked: bool = False):  # type: ignore[no-u
 
 def codec():  # type: ignore[no-untyped-def]
     """Whoosh's codec with our block length (POSTINGS_PER_BLOCK)."""
-    from whoosh.codec.whoosh3 import W3Codec
-
-    return W3Codec(blocklimit=POSTINGS_PER_BLOCK)
+    return internals.codec(POSTINGS_PER_BLOCK)
 
 
 def writer(ix: Any, wait: float = LOCK_WAIT_S):  # type: ignore[no-untyped-def]
     """A single-process writer; waits for the lock instead of failing at once."""
     from whoosh.index import LockError
 
-    _cache_missing_length_columns()
-    _cache_length_tables()
+    patch_whoosh_writes()
     try:
         return ix.writer(
             procs=1,
@@ -379,20 +323,7 @@ class OpenWriter:
         if parts is None:
             self._writer.commit(merge=merge)
             return len(self.ids)
-        w = self._writer  # SegmentWriter.commit, with the parts listed before the TOC is written
-        w._check_state()
-        final = w._merge_segments(None, None, merge)
-        if w._added:
-            final.append(w._finalize_segment())
-        else:
-            w._close_segment()
-        try:
-            final.extend(parts())
-        except BaseException:
-            w._finish()
-            raise
-        w._commit_toc(final)
-        w._finish()
+        internals.commit_with_parts(self._writer, merge, parts)
         return len(self.ids)
 
     def cancel(self) -> None:
@@ -494,4 +425,4 @@ def doc_count(ix: Any) -> int:
     `ix.doc_count()` opens a reader on every segment (about 170 ms at 10k articles in 14
     segments); each segment's own count, deletions included, is already in the TOC.
     """
-    return sum(segment.doc_count() for segment in ix._segments())
+    return sum(internals.segment_doc_counts(ix))

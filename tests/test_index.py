@@ -419,8 +419,9 @@ def test_columns_follow_segments_and_deletions(tmp_path):
 
 
 def test_missing_length_column_patch_still_applies(tmp_path):
-    """writer._cache_missing_length_columns patches a private Whoosh method (2.7.5); if a
-    Whoosh upgrade renames it, this fails instead of the build silently slowing down."""
+    """`whoosh_internals.writing.cache_missing_length_columns` patches a private Whoosh
+    method; if a Whoosh upgrade renames it, this fails instead of the build silently slowing
+    down."""
     from whoosh.codec import whoosh3
 
     from index import writer

@@ -11,6 +11,8 @@ import pytest
 from index import dense, postings, writer
 from index.query import parse
 from index.searcher import Filters, open_searcher, search
+from index.whoosh_internals import blocks
+from index.whoosh_internals.positions import decode_positions
 from tests.conftest import load_truth
 
 COPIES = 3  # 327 articles: frequent words span several 128-posting blocks per segment
@@ -118,14 +120,14 @@ def test_block_prefix_reads_every_opcode(ids, weights):
     values = tuple(pickle.dumps([i, i + 2], 2) for i in ids)
     data = pickle.dumps((ids, weights, values), 2)
     for compression, stored in ((0, data), (3, zlib.compress(data, 3))):
-        got = postings._block_ids_weights(stored, compression, len(ids))
+        got = blocks._block_ids_weights(stored, compression, len(ids))
         assert got == (ids, weights)
 
 
 def test_damaged_prefix_falls_back_to_the_whole_block():
     ids, weights = (1, 2), (1.0, 2.0)
     data = pickle.dumps([ids, weights, (b"a", b"b")], 2)  # a list, not the expected tuple
-    assert tuple(postings._block_ids_weights(data, 0, 2)) == (ids, weights)
+    assert tuple(blocks._block_ids_weights(data, 0, 2)) == (ids, weights)
 
 
 def test_blocks_read_with_values_left_as_text_equal_pickle(ix):
@@ -138,14 +140,14 @@ def test_blocks_read_with_values_left_as_text_equal_pickle(ix):
         for reader, _offset in columns.leaves(searcher):
             for text in ("the", "said", "to", "of", "and"):
                 matcher = reader.postings("body", text)
-                if not postings._is_block_matcher(matcher):
+                if not blocks.is_block_matcher(matcher):
                     continue
                 while matcher.is_active():
                     data = matcher._postfile.get(
                         matcher._dataoffset, matcher._nextoffset - matcher._dataoffset
                     )
                     raw = zlib.decompress(data) if matcher._compression else data
-                    ids, weights, values = postings._load_block(raw)
+                    ids, weights, values = blocks._load_block(raw)
                     expected = pickle.loads(raw)
                     assert (ids, weights) == expected[:2]
                     assert [v.start.encode("latin-1") for v in values] == list(expected[2])
@@ -153,7 +155,7 @@ def test_blocks_read_with_values_left_as_text_equal_pickle(ix):
                     matcher._next_block()
     assert seen > 10
     plain = pickle.dumps(((1, 2), None, ("no bytes here", "at all")), 2)
-    assert postings._load_block(plain) == pickle.loads(plain)  # nothing to rename: as is
+    assert blocks._load_block(plain) == pickle.loads(plain)  # nothing to rename: as is
 
 
 def test_gc_paused_restores_the_collector():
@@ -176,9 +178,9 @@ def test_gc_paused_restores_the_collector():
 def test_positions_decoded_together_equal_one_by_one():
     lists = [[0], [3, 1, 200], list(range(300)), [70000, 5]]
     values = [len(p).to_bytes(4, "big") + pickle.dumps(p, 2) for p in lists]
-    assert postings._decode_positions(values) == lists
+    assert decode_positions(values) == lists
     stripped = [v[:-1] for v in values]  # Whoosh also reads values without the STOP opcode
-    assert postings._decode_positions(stripped) == lists
+    assert decode_positions(stripped) == lists
 
 
 QUERIES = [
