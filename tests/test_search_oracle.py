@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from archive.indexing import ArchiveDB, catch_up, index_dir_for, reindex
 from archive.searching import SearchRequest, run_search
+from index import dense
 
 WORDS = [
     "harbor",
@@ -495,4 +496,55 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Big:
 @given(case=st.tuples(queries(), OPTIONS), seed=st.integers(0, 2**32))
 def test_oracle_on_thousands_of_articles_with_part_writer_and_updates(big, case, seed):
     folder, rows = big
-    check(folder, rows, case[0], case[1], random.Random(seed))
+    for path in PATHS:  # each query down both evaluation paths of index/searcher.py
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(dense, "worthwhile", PATHS[path])
+            check(folder, rows, case[0], case[1], random.Random(seed))
+
+
+def _dense_when_it_can(query: Any, searcher: Any) -> bool:
+    dense.postings_count(query, searcher)  # raises Unsupported for shapes it cannot evaluate
+    return True
+
+
+# A process uses the dense arrays once numpy is loaded, Whoosh's matchers and collectors before
+# (index/dense.py); a test process has usually loaded numpy, a CLI command often not.
+PATHS = {"matchers": lambda query, searcher: False, "dense": _dense_when_it_can}
+
+# Queries whose top hits Whoosh's top-N collector got wrong on this index while it replaced
+# its matchers mid-search (index/searcher.py, `top_hits`): each page must be a slice of the
+# full ranking, the first pages most of all.
+RANKED = [
+    ("and", ("word", "vote"), ("word", "storm")),
+    ("and", ("word", "harbor"), ("prefix", "par")),
+    ("not", ("word", "harbor"), ("field", "category", "Business", True)),
+    (
+        "and",
+        ("not", ("word", "harbor"), ("field", "category", "Business", True)),
+        ("prefix", "par"),
+    ),
+    ("or", ("word", "market"), ("phrase", ["vote", "the", "vote"])),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", sorted(PATHS))
+@pytest.mark.parametrize("q", RANKED, ids=lambda q: render(q, stock=False))
+def test_top_hits_are_the_head_of_the_full_ranking(big, q, path) -> None:
+    folder, rows = big
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(dense, "worthwhile", PATHS[path])
+        for seed in range(4):  # check() pages the ranking at a few limits drawn from `seed`
+            check(folder, rows, q, {}, random.Random(seed))
+        db = ArchiveDB.open(folder)
+        try:
+            full = run_search(
+                db, index_dir_for(folder), SearchRequest(render(q, False), limit=1000)
+            )
+            for limit in (1, 10, 100):
+                top = run_search(
+                    db, index_dir_for(folder), SearchRequest(render(q, False), limit=limit)
+                )
+                assert [h["id"] for h in top["hits"]] == [h["id"] for h in full["hits"][:limit]]
+        finally:
+            db.close()
