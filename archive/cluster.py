@@ -179,16 +179,20 @@ def ordered_map(
     def settle_one() -> None:
         future = next(completed)
         i = index_of.pop(future.key)
-        if future.status == "finished":
-            out[i] = (tags.pop(i), future.result(), None)
-        elif future.status == "cancelled":
+        if future.status == "cancelled":
             raise ClusterError(
                 "the Dask cluster went away mid-run (a task was cancelled); everything "
                 "committed before this point is kept: run the same command again when the "
                 "scheduler is back."
             )
-        else:
-            out[i] = (tags.pop(i), None, future.exception())
+        # finished, erred, or "lost": it finished but the worker holding its result died
+        # before it was fetched, and the scheduler computes it again (we hold the future);
+        # result() waits for that. Asking exception() of a lost one gave None and no result.
+        try:
+            out[i] = (tags[i], future.result(), None)
+        except Exception as exc:  # the task's own error, or KilledWorker
+            out[i] = (tags[i], None, exc)
+        del tags[i]
         future.release()
 
     def ready() -> Iterator[tuple[Any, Any, BaseException | None]]:
