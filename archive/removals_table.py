@@ -9,7 +9,8 @@ TABLE = "removals"
 
 
 def pending_index_drops(db: Any) -> list[int]:
-    """Removed articles Whoosh may still hold (not since re-added under the same id)."""
+    """Removed articles Whoosh may still hold. Ids are never reused (store_base's counter), so
+    the `NOT IN articles` test only guards against rows written by hand."""
     present = db.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", [TABLE]
     ).fetchone()

@@ -156,7 +156,7 @@ def _by_date(searcher: Any, docs: list[int], sort: str, count: int | None) -> li
     return heapq.nsmallest(count, docs, key=oldest) if count else sorted(docs, key=oldest)
 
 
-def highlight_terms(query: Any, reader: Any = None) -> list[str]:
+def highlight_terms(query: Any, reader: Any = None) -> HighlightTerms:
     """Analyzed title/body/captions words the query asks for (prefixes are already expanded
     by `query.parse`), whether or not some title holds them; words under NOT are left out.
     Snippets mark the body's words that analyze to one of these, among the terms of the
