@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +18,16 @@ EXAMPLES = SHARED / "examples"
 SEED_PAGE = EXAMPLES / "seed-page.txt"
 SEED_EXPECTED = EXAMPLES / "seed-page.expected.json"
 SAMPLES = ROOT / "samples"
+
+
+def run_cli(archive: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`newsarchive --archive ARCHIVE ARGS...` as a user runs it, output captured."""
+    return subprocess.run(
+        ["newsarchive", "--archive", str(archive), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def load_truth() -> list[dict]:

@@ -13,13 +13,15 @@ The articles are real sentences, written for these tests, several per language.
 
 from __future__ import annotations
 
-import json
 import random
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+# stored and indexed through the real store as the English oracle does
+from tests.test_search_oracle import build, store_articles  # noqa: F401
 
 ENGLISH_FIELDS = "english"  # the analysis name of a plain English article (title/body fields)
 PLAIN = "plain"
@@ -211,35 +213,6 @@ def _sentences(body: str) -> list[str]:
     if current.strip():
         out.append(current.strip())
     return out
-
-
-def store_articles(folder: Path, articles: list, batch: int = 200) -> None:
-    """Write `articles` into the archive at `folder` through the real store."""
-    from archive.store import Extracted, Store
-    from ingest.model import RawDocument
-
-    store = Store.open(folder)
-    run_id = store.start_run(["oracle-languages"])
-    for start in range(0, len(articles), batch):
-        items = []
-        for article in articles[start : start + batch]:
-            data = json.dumps(article.to_dict(), ensure_ascii=False).encode()
-            raw = RawDocument(origin=article.url, data=data, format="json", url=article.url)
-            items.append(Extracted(raw=raw, article=article))
-        store.write_batch(items, run_id)
-    store.close()
-
-
-def build(folder: Path, articles: list, segments: int = 1) -> None:
-    """Store and index `articles` in `segments` catch-ups (one index segment or more each)."""
-    from archive.indexing import ArchiveDB, catch_up, index_dir_for
-
-    step = max(1, -(-len(articles) // segments))
-    for start in range(0, len(articles), step):
-        store_articles(folder, articles[start : start + step])
-        db = ArchiveDB.open(folder)
-        catch_up(db, index_dir_for(folder))
-        db.close()
 
 
 # ------------------------------------------------------------------ brute force

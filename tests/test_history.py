@@ -4,20 +4,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 from archive.article_history import diff_text, word_diff
-from tests.conftest import load_truth
-
-
-def _run(archive: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["newsarchive", "--archive", str(archive), *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+from tests.conftest import load_truth, run_cli
 
 
 def _record(row: dict, **changes: str) -> str:
@@ -41,33 +31,33 @@ def test_show_and_history_of_an_updated_syndicated_article(tmp_path: Path) -> No
         encoding="utf-8",
     )
     archive = tmp_path / "archive"
-    assert _run(archive, "ingest", str(tmp_path / "v1.jsonl"), "--jobs", "1").returncode == 0
-    second = _run(archive, "ingest", str(tmp_path / "v2.jsonl"), "--jobs", "1")
+    assert run_cli(archive, "ingest", str(tmp_path / "v1.jsonl"), "--jobs", "1").returncode == 0
+    second = run_cli(archive, "ingest", str(tmp_path / "v2.jsonl"), "--jobs", "1")
     assert "1 added, 1 updated" in second.stderr, second.stderr
 
-    shown = json.loads(_run(archive, "show", "1", "--json").stdout)
+    shown = json.loads(run_cli(archive, "show", "1", "--json").stdout)
     assert shown["version"] == 2
     assert [s["status"] for s in shown["sources"]] == ["article", "update"]
     assert [c["id"] for c in shown["story_copies"]] == [2]
     assert [v["version"] for v in shown["versions"]] == [1, 2]
     assert shown["versions"][-1]["current"] is True
-    text = _run(archive, "show", "1").stdout
+    text = run_cli(archive, "show", "1").stdout
     assert "Sources (2)" in text and "Story copies (1)" in text and "Versions (2" in text
     assert "2: " in text and "Other Daily" in text
 
-    history = json.loads(_run(archive, "history", "1", "--json").stdout)
+    history = json.loads(run_cli(archive, "history", "1", "--json").stdout)
     assert len(history["versions"]) == 2
     diff = history["versions"][1]["diff"]
     removed = [t for op, t in diff if op == "-"]
     added = [t for op, t in diff if op == "+"]
     assert any(old_word in t for t in removed), diff
     assert any(new_word in t for t in added) and any("Editor's note" in t for t in added)
-    plain = _run(archive, "history", "1").stdout
+    plain = run_cli(archive, "history", "1").stdout
     assert f"{{+{new_word}" in plain and f"[-{old_word}" in plain
-    versions = json.loads(_run(archive, "show", "1", "--versions", "--json").stdout)["versions"]
+    versions = json.loads(run_cli(archive, "show", "1", "--versions", "--json").stdout)["versions"]
     assert versions[1]["diff"] == diff
 
-    missing = _run(archive, "history", "99")
+    missing = run_cli(archive, "history", "99")
     assert missing.returncode == 1 and "no article 99" in missing.stderr
 
 

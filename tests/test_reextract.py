@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from archive import pipeline
 from archive.cli import app
 from ingest.extract import extract_page as real_extract_page
 
-from .conftest import CORPUS
+from .conftest import CORPUS, run_cli
 
 PAGES = sorted(CORPUS.glob("*.html"))[:10]
 WEAKENED = {p.name for p in PAGES[1::3]}  # every third page: 1, 4, 7
@@ -54,28 +53,19 @@ def _ids_by_name(archive: Path) -> dict[str, int]:
     return {Path(origin).name: article_id for origin, article_id in rows}
 
 
-def _run(archive: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["newsarchive", "--archive", str(archive), *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
 def test_reextract_changes_exactly_the_weakened_articles(weak_archive: Path) -> None:
     ids = _ids_by_name(weak_archive)
     weak_ids = sorted(ids[name] for name in WEAKENED)
     db = sqlite3.connect(weak_archive / "news.db")
     short = dict(db.execute("SELECT id, word_count FROM articles").fetchall())
 
-    dry = _run(weak_archive, "reextract", "--dry-run", "--json")
+    dry = run_cli(weak_archive, "reextract", "--dry-run", "--json")
     assert dry.returncode == 0, dry.stderr
     report = json.loads(dry.stdout)
     assert sorted(report["changed_ids"]) == weak_ids
     assert db.execute("SELECT max(version) FROM articles").fetchone()[0] == 1  # nothing written
 
-    done = _run(weak_archive, "reextract", "--json", "--jobs", "2")  # a pool of two processes
+    done = run_cli(weak_archive, "reextract", "--json", "--jobs", "2")  # a pool of two processes
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert sorted(report["changed_ids"]) == weak_ids
@@ -94,15 +84,15 @@ def test_reextract_changes_exactly_the_weakened_articles(weak_archive: Path) -> 
         assert new_words > short[article_id]
 
     # the index followed: verify is green and a word only the restored text holds is found
-    assert _run(weak_archive, "verify").returncode == 0
+    assert run_cli(weak_archive, "verify").returncode == 0
     article_id = weak_ids[0]
     body = db.execute("SELECT body FROM articles WHERE id = ?", [article_id]).fetchone()[0]
     last = body.split("\n\n")[-1]
     phrase = " ".join(last.split()[:4])
-    found = _run(weak_archive, "search", f'"{phrase}"', "--json")
+    found = run_cli(weak_archive, "search", f'"{phrase}"', "--json")
     assert article_id in [h["id"] for h in json.loads(found.stdout)["hits"]], found.stderr
 
-    again = json.loads(_run(weak_archive, "reextract", "--json").stdout)
+    again = json.loads(run_cli(weak_archive, "reextract", "--json").stdout)
     assert again["changed"] == 0 and again["unchanged"] == len(PAGES)
 
 
@@ -139,9 +129,9 @@ def test_reextract_is_resumable_after_an_interruption(weak_archive: Path) -> Non
 
 
 def test_reextract_filters_and_bad_format(weak_archive: Path) -> None:
-    none = json.loads(_run(weak_archive, "reextract", "--format", "text", "--json").stdout)
+    none = json.loads(run_cli(weak_archive, "reextract", "--format", "text", "--json").stdout)
     assert none["selected"] == 0
-    bad = _run(weak_archive, "reextract", "--format", "pdf")
+    bad = run_cli(weak_archive, "reextract", "--format", "pdf")
     assert bad.returncode == 2 and "--format 'pdf'" in bad.stderr
     assert "Traceback" not in bad.stderr
 
@@ -155,8 +145,8 @@ def test_reextract_right_after_ingest_changes_nothing_on_the_corpus_dumps(tmp_pa
     for page in sorted(CORPUS.glob("*.txt")):
         shutil.copy(page, pages / page.name)
     archive = tmp_path / "archive"
-    assert _run(archive, "ingest", str(pages)).returncode == 0
-    report = json.loads(_run(archive, "reextract", "--json").stdout)
+    assert run_cli(archive, "ingest", str(pages)).returncode == 0
+    report = json.loads(run_cli(archive, "reextract", "--json").stdout)
     assert report["selected"] == len(list(pages.iterdir()))
     assert report["changed"] == 0 and report["failed"] == 0
 
@@ -165,9 +155,10 @@ def test_a_site_forced_at_ingest_is_kept(tmp_path: Path) -> None:
     archive = tmp_path / "archive"
     page = PAGES[0]
     assert (
-        _run(archive, "ingest", str(page), "--site", "Forced Site", "--jobs", "1").returncode == 0
+        run_cli(archive, "ingest", str(page), "--site", "Forced Site", "--jobs", "1").returncode
+        == 0
     )
-    report = json.loads(_run(archive, "reextract", "--json").stdout)
+    report = json.loads(run_cli(archive, "reextract", "--json").stdout)
     assert report["unchanged"] == 1 and report["changed"] == 0
-    only = json.loads(_run(archive, "reextract", "--site", "forced site", "--json").stdout)
+    only = json.loads(run_cli(archive, "reextract", "--site", "forced site", "--json").stdout)
     assert only["selected"] == 1
