@@ -345,7 +345,7 @@ def top_hits(
     query: Any,
     limit: int | None,
     *,
-    allow: set[int] | None = None,
+    allow: Any = None,
     mask: set[int] | None = None,
 ) -> Any:
     """Whoosh's Results for the best `limit` hits (all with None), best first, ties by number.
@@ -356,7 +356,8 @@ def top_hits(
     that rewrite loses hits of ANDs, NOTs and prefixes inside them (on 3,600 articles `vote
     AND storm` ranked a wrong top 10, `harbor AND par*` a wrong top 1,000; found by
     tests/test_search_oracle.py). A plain word or OR of words keeps it (2x faster for one
-    word; the oracle checks them on both paths). Block-quality skipping stays."""
+    word; the oracle checks them on both paths). Block-quality skipping stays. `allow` (a
+    query or document numbers) and `mask` (numbers) filter as `searcher.search` does."""
     from whoosh.collectors import FilterCollector, TopCollector, UnlimitedCollector
 
     replace = 10 if _only_terms(query) else 0  # 10: Whoosh's default
@@ -417,8 +418,7 @@ def more_like(
         # searcher.more_like, with the exact top-N collector (`top_hits`)
         key_terms = searcher.key_terms_from_text(fieldname, text, numterms=20)
         like = q.Or([q.Term(fieldname, word, boost=weight) for word, weight in key_terms])
-        allow = set(searcher.docs_for_query(fq)) if fq is not None else None
-        results = top_hits(searcher, like, limit, allow=allow, mask={docnum})
+        results = top_hits(searcher, like, limit, allow=fq, mask={docnum})
         column = searcher.reader().column_reader("id")
         return [
             (int(column[docnum_]), round(float(score), 4))

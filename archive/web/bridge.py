@@ -88,10 +88,6 @@ def search(archive_dir: Path, params: dict[str, Any]) -> dict[str, Any]:
     """The search JSON of DESIGN.md for these parameters (blocking: call it in a thread)."""
     searching = _searching()
     request = build_request(params)
-    from archive.partitions import partition_dirs
-
-    if partition_dirs(archive_dir) is not None:  # a partition set: every partition, merged
-        return _search_set(archive_dir, request)
     store = _store(archive_dir)
     try:
         return searching.run_search(store, archive_dir / "index", request)
@@ -105,10 +101,12 @@ def search(archive_dir: Path, params: dict[str, Any]) -> dict[str, Any]:
         store.close()
 
 
-def _search_set(archive_dir: Path, request: Any) -> dict[str, Any]:
-    """`search` over a partition set (archive/partitions.py); hits carry their `address`."""
+def search_set(archive_dir: Path, params: dict[str, Any]) -> dict[str, Any]:
+    """`search` over the partition set at `archive_dir` (archive/partitions.py), merged;
+    hits carry their `address`."""
     from archive.partitions import open_partitions, search_many
 
+    request = build_request(params)
     parts = open_partitions(archive_dir, catch_up=False)  # `serve` caught them up
     try:
         return search_many(parts, request)

@@ -30,9 +30,10 @@ class SearchPages(PageBase):
     async def _run_search(self, params: dict[str, Any]) -> dict[str, Any]:
         """Cheap searches in a thread of the light lane; heavy ones (wildcards, collapse, deep
         pages) in the niced child, one at a time, killed at the time limit (workers.py)."""
+        run = bridge.search_set if self.config.is_set else bridge.search
         if bridge.is_heavy(params):
-            return await self._in_process(bridge.search, self.config.archive_dir, params)
-        return await self._in_thread(bridge.search, self.config.archive_dir, params)
+            return await self._in_process(run, self.config.archive_dir, params)
+        return await self._in_thread(run, self.config.archive_dir, params)
 
     async def search_json(self, request: Any) -> Any:
         from datasette import Response
