@@ -435,7 +435,7 @@ def extract_docs_on_cluster(
     window: int | None = None,
 ) -> Iterator[Extracted]:
     """`extractor` over documents already read here (stored raw inputs, say), in chunks of
-    CHUNK on the cluster; results in order. The mapper for `reextract --cluster`."""
+    CHUNK on the cluster; results in order, settled as ingest's are (`_settled`)."""
     client = connect(address)
     try:
         tasks = (

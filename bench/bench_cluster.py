@@ -21,8 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,60 +33,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench_ingest import ensure_data, newsarchive_command, run_measured  # noqa: E402
 
+from tests.dask_cluster import Cluster  # noqa: E402  (the cluster the tests start)
+
 OUT = ROOT / "bench" / "out"
-DASK = str(Path(sys.executable).parent / "dask")
-
-
-class LocalCluster:
-    """`dask scheduler` and `dask worker` processes on 127.0.0.1, each in its own session."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.procs: list[subprocess.Popen] = []
-        self.address = ""
-
-    def _spawn(self, *args: str) -> None:
-        log = (self.folder / f"{args[0]}-{len(self.procs)}.log").open("wb")
-        self.procs.append(
-            subprocess.Popen(
-                [DASK, *args], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        )
-        log.close()
-
-    def __enter__(self) -> LocalCluster:
-        sched = self.folder / "scheduler.json"
-        self._spawn("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                    "--scheduler-file", str(sched))  # fmt: skip
-        deadline = time.monotonic() + 120
-        while not sched.exists() or not sched.read_text().strip().endswith("}"):
-            if time.monotonic() > deadline:
-                raise RuntimeError("the Dask scheduler did not start")
-            time.sleep(0.2)
-        self.address = json.loads(sched.read_text())["address"]
-        return self
-
-    def workers(self, n: int) -> None:
-        from distributed import Client
-
-        for _ in range(n):
-            self._spawn("worker", self.address, "--nworkers", "1", "--nthreads", "1",
-                        "--no-dashboard", "--host", "127.0.0.1")  # fmt: skip
-        with Client(self.address, timeout="60s", set_as_default=False) as client:
-            client.wait_for_workers(n, timeout=180)
-
-    def __exit__(self, *exc: object) -> None:
-        for proc in reversed(self.procs):
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                continue
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
 
 
 def load() -> float:
@@ -115,7 +62,7 @@ def serial_rate(data: Path, fmt: str) -> dict[str, Any]:
             "load1": [before, load()]}  # fmt: skip
 
 
-def cluster_rate(data: Path, fmt: str, cluster: LocalCluster, workers: int) -> dict[str, Any]:
+def cluster_rate(data: Path, fmt: str, cluster: Cluster, workers: int) -> dict[str, Any]:
     from distributed import Client
 
     from archive.cluster import extract_on_cluster
@@ -168,20 +115,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     out: dict[str, Any] = {"load1_start": load(), "cores": os.cpu_count(), "runs": {}}
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-dask-") as tmp,
-        LocalCluster(Path(tmp)) as cluster,
-    ):
-        for n in (1, 2):
-            cluster.workers(1)  # one more each round: 1, then 2
-            for fmt in args.formats.split(","):
-                data, _ = ensure_data(args.data, fmt, args.pages, args.seed)
-                runs = out["runs"].setdefault(fmt, [])
-                if n == 1:
-                    print(f"[{fmt}] serial ...", file=sys.stderr, flush=True)
-                    runs.append(serial_rate(data, fmt))
-                print(f"[{fmt}] dask-{n} ...", file=sys.stderr, flush=True)
-                runs.append(cluster_rate(data, fmt, cluster, n))
+    with tempfile.TemporaryDirectory(prefix="bench-dask-") as tmp:
+        cluster = Cluster(Path(tmp))
+        try:
+            cluster.start(workers=0)
+            for n in (1, 2):
+                cluster.add_worker()  # one more each round: 1, then 2
+                cluster.wait_for(n)
+                for fmt in args.formats.split(","):
+                    data, _ = ensure_data(args.data, fmt, args.pages, args.seed)
+                    runs = out["runs"].setdefault(fmt, [])
+                    if n == 1:
+                        print(f"[{fmt}] serial ...", file=sys.stderr, flush=True)
+                        runs.append(serial_rate(data, fmt))
+                    print(f"[{fmt}] dask-{n} ...", file=sys.stderr, flush=True)
+                    runs.append(cluster_rate(data, fmt, cluster, n))
+        finally:
+            cluster.stop()
     print("[jsonl] writer ...", file=sys.stderr, flush=True)
     out["writer"] = writer_ceiling(args.rows, args.seed, args.data)
     out["load1_end"] = load()
