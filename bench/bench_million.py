@@ -133,8 +133,10 @@ def rates(samples: list[tuple[float, int]], count: int) -> dict[str, Any]:
     """Rate per tenth of the run; the last tenth against the rate around 100k (or the second
     tenth in shorter runs); and the tail: seconds between SQLite holding every article and
     the end of the run (the index's last commit and merge)."""
-    tenth = count // 10
-    per_tenth = [rate_between(samples, i * tenth, (i + 1) * tenth) for i in range(10)]
+    final = samples[-1][1]  # what the archive holds: duplicates in the input are not added
+    tenth = final // 10
+    bounds = [i * tenth for i in range(10)] + [final]
+    per_tenth = [rate_between(samples, low, high) for low, high in itertools.pairwise(bounds)]
     base = (
         rate_between(samples, 90_000, 110_000)
         if count >= 200_000
@@ -253,23 +255,32 @@ def main(argv: list[str] | None = None) -> int:
     ingest = ingest_over_time(data, archive)
     report["ingest"] = ingest
     report["rates"] = rates(ingest["samples"], args.count)
+    save(report)
     report["sizes_mb"] = {"news.db": folder_mb(archive) - folder_mb(archive / "index"),
                           "index": folder_mb(archive / "index")}  # fmt: skip
     print("search latency ...", file=sys.stderr, flush=True)
     report["search"] = search_latency(archive, data, work, args.repeat, args.seed)
+    save(report)
     word = sample_rows(data, 1)[0]["title"].split()[0].strip(".,;:'\"!?()").lower()
     report["cli_search_json"] = timed_cli(archive, "search", word, "--json", runs=args.cli_runs)
     report["cli_search_json"]["query"] = word
+    save(report)
     print("verify ...", file=sys.stderr, flush=True)
     report["verify"] = timed_cli(archive, "verify", "--json")
+    save(report)
     if not args.skip_reindex:
         print("reindex ...", file=sys.stderr, flush=True)
         report["reindex"] = timed_cli(archive, "reindex", "--json")
     report["load1_end"] = load()
+    save(report)
     show(report)
+    return 0
+
+
+def save(report: dict[str, Any]) -> None:
+    """Write what is measured so far: a run of hours keeps its figures if a later step fails."""
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "million-latest.json").write_text(json.dumps(report, indent=1))
-    return 0
 
 
 def show(r: dict[str, Any]) -> None:
