@@ -15,6 +15,7 @@ the readers' public iteration as fallback.
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_right
 from typing import Any
 
 from . import postings
@@ -126,16 +127,22 @@ def authors(searcher: Any) -> tuple[list[tuple[int, ...]], list[str]]:
 
 
 def article_ids(searcher: Any, docs: list[int]) -> list[int]:
-    """The archive ids of `docs`: from stored fields for a page (no column to load), from
-    the id column, kept on the searcher, for long lists."""
-    if len(docs) <= 200:
-        reader = searcher.reader()
-        return [int(reader.stored_fields(d)["id"]) for d in docs]
+    """The archive ids of `docs` from the `id` column of each one's segment; a segment's
+    column opens on first use (`var_bytes_column_reader`, kept on the searcher), so a page
+    opens only the segments its hits are in."""
     cache = kept(searcher)
-    if "id" not in cache:
-        cache["id"] = searcher.reader().column_reader("id")
-    column = cache["id"]
-    return [int(column[d]) for d in docs]
+    if "leaf_starts" not in cache:
+        found = leaves(searcher)
+        cache["leaf_starts"] = ([offset for _reader, offset in found], found)
+    starts, found = cache["leaf_starts"]
+    out = []
+    for doc in docs:
+        leaf = bisect_right(starts, doc) - 1
+        key = ("id", leaf)
+        if key not in cache:
+            cache[key] = internals.var_bytes_column_reader(found[leaf][0], "id")
+        out.append(int(cache[key][doc - starts[leaf]]))
+    return out
 
 
 def term_docs(searcher: Any, fieldname: str, text: str) -> list[int]:

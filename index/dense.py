@@ -237,16 +237,17 @@ def _term(searcher: Any, fieldname: str, text: str, scores: bool) -> Match:
     n = searcher.doc_count_all()
     mask = np.zeros(n, dtype=bool)
     out = np.zeros(n) if scores else None
+    found_docs, found_tf = [], []
     for reader, offset in columns.leaves(searcher):
-        ids, weights = postings.leaf_postings(reader, fieldname, text)
-        if not ids:
-            continue
-        docs = np.array(ids, dtype=np.int64)
-        if offset:
-            docs += offset
+        docs, tf = postings.leaf_arrays(reader, fieldname, text)
+        if len(docs):
+            found_docs.append(docs + offset if offset else docs)
+            found_tf.append(tf)
+    if found_docs:  # scored once for every segment: idf and the average length are global
+        docs = np.concatenate(found_docs)
         mask[docs] = True
         if scores:
-            out[docs] = _bm25(searcher, fieldname, text, docs, np.array(weights, dtype=np.float64))
+            out[docs] = _bm25(searcher, fieldname, text, docs, np.concatenate(found_tf))
     return Match(mask, out)
 
 

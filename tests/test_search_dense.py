@@ -15,7 +15,8 @@ from index.whoosh_internals import blocks
 from index.whoosh_internals.positions import decode_positions
 from tests.conftest import load_truth
 
-COPIES = 3  # 327 articles: frequent words span several 128-posting blocks per segment
+COPIES = 3  # 327 articles
+SMALL_BLOCKS = 32  # postings per block here, so frequent words span several blocks per segment
 
 
 def rows() -> list[dict]:
@@ -40,12 +41,14 @@ def ix(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def
     data = rows()
     for row in data:
         row["authors"] = json.dumps(row["authors"])
-    index = writer.create_index(tmp_path_factory.mktemp("dense") / "index")
-    writer.write_batch(index, data[:250])
-    writer.write_batch(index, data[250:290], merge=False)
-    writer.write_batch(index, data[290:], merge=False)
-    changed = [dict(r, body=r["body"] + " storm warning", content_hash="x") for r in data[5:9]]
-    writer.write_batch(index, changed, merge=False)
+    with pytest.MonkeyPatch.context() as patch:  # the archive's 1,024 would hold them in one
+        patch.setattr(writer, "POSTINGS_PER_BLOCK", SMALL_BLOCKS)
+        index = writer.create_index(tmp_path_factory.mktemp("dense") / "index")
+        writer.write_batch(index, data[:250])
+        writer.write_batch(index, data[250:290], merge=False)
+        writer.write_batch(index, data[290:], merge=False)
+        changed = [dict(r, body=r["body"] + " storm warning", content_hash="x") for r in data[5:9]]
+        writer.write_batch(index, changed, merge=False)
     return index
 
 
@@ -72,6 +75,7 @@ def _whoosh_postings(reader, fieldname: str, text: str) -> tuple[list[int], list
 
 
 def test_block_postings_equal_whoosh_matchers(ix):
+    """Both readers of a term's postings (lists, and arrays for the dense path)."""
     from index import columns
 
     with open_searcher(ix) as searcher:
@@ -86,7 +90,9 @@ def test_block_postings_equal_whoosh_matchers(ix):
                 for text in terms:
                     expected = _whoosh_postings(reader, fieldname, text)
                     assert postings.leaf_postings(reader, fieldname, text) == expected, text
-                    multi_block += len(expected[0]) > 128
+                    ids, weights = postings.leaf_arrays(reader, fieldname, text)
+                    assert (ids.tolist(), weights.tolist()) == expected, text
+                    multi_block += len(expected[0]) > SMALL_BLOCKS
         assert multi_block > 10  # the block reader was exercised, not only inline postings
 
 

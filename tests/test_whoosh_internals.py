@@ -325,6 +325,28 @@ def _check_ref_reader(folder: Path) -> None:
     _require(name, [uniques[r] for r in refs] == list(site), "refs point elsewhere")
 
 
+def _check_var_bytes_reader(folder: Path) -> None:
+    from index import columns
+    from index.whoosh_internals.reading import var_bytes_column_reader
+
+    name = "whoosh.columns.VarBytesColumn.Reader"
+    searcher = _open(folder).searcher()
+    for reader, _offset in columns.leaves(searcher):
+        whoosh_own = reader.column_reader("id", translate=False)
+        _require(
+            name, isinstance(whoosh_own, _lookup(name)), f"id reads through {type(whoosh_own)}"
+        )
+        _has(
+            name,
+            whoosh_own,
+            ("_dbfile", "_basepos", "_length", "_doccount", "_offsets", "_lengths"),
+        )
+        _has(name, whoosh_own, ("_read_offsets_and_lengths",))
+        quick = var_bytes_column_reader(reader, "id")
+        _require(name, type(quick) is not type(whoosh_own), "the quick reader was not used")
+        _require(name, list(quick) == list(whoosh_own), "the quick reader's values differ")
+
+
 def _check_segment_reader(folder: Path) -> None:
     from whoosh.reading import SegmentReader
 
@@ -484,6 +506,7 @@ SHAPES = {
     "whoosh.columns.EmptyColumnReader": _check_empty_column_reader,
     "whoosh.columns.NumericColumn.Reader": _check_numeric_reader,
     "whoosh.columns.RefBytesColumn.Reader": _check_ref_reader,
+    "whoosh.columns.VarBytesColumn.Reader": _check_var_bytes_reader,
     "whoosh.reading.SegmentReader": _check_segment_reader,
     "whoosh.codec.whoosh3.LENGTHS_COLUMN": _check_lengths,
     "whoosh.codec.whoosh3._lenfield": _check_lenfield,
@@ -511,6 +534,30 @@ def test_shape_of(internal: str, small_index: Path) -> None:
     except (ImportError, AttributeError) as exc:
         raise ShapeChanged(f"Whoosh internal {internal} is gone ({exc})") from exc
     SHAPES[internal](small_index)
+
+
+@pytest.mark.parametrize("count", [0, 1, 700, 33_000])  # past 32,768 Whoosh stores offsets
+def test_quick_var_bytes_reader_reads_what_whoosh_wrote(count: int) -> None:
+    """The `id` column reader whose offsets are summed in C gives Whoosh's values, with
+    offsets derived (small columns) or stored by Whoosh (large ones), empty values too."""
+    from whoosh.columns import VarBytesColumn
+    from whoosh.filedb.filestore import RamStorage
+
+    from index.whoosh_internals.reading import _quick_var_bytes
+
+    storage = RamStorage()
+    values = [str(n * 7919 % 100_003).encode() * (n % 3) for n in range(count)]
+    out = storage.create_file("column")
+    writer = VarBytesColumn().writer(out)
+    for docnum, value in enumerate(values):
+        if value:  # documents without a value are filled in by Whoosh
+            writer.add(docnum, value)
+    writer.finish(count)
+    length = out.tell()
+    out.close()
+    quick = _quick_var_bytes()().reader(storage.open_file("column"), 0, length, count)
+    own = VarBytesColumn().reader(storage.open_file("column"), 0, length, count)
+    assert [quick[n] for n in range(count)] == values == [own[n] for n in range(count)]
 
 
 def test_a_changed_shape_fails_naming_the_internal(

@@ -36,6 +36,10 @@ Internals relied on (name: what for; module of the seam; our callers):
 - `whoosh.columns.EmptyColumnReader`, `whoosh.columns.NumericColumn.Reader` and
   `whoosh.columns.RefBytesColumn.Reader` (`_dbfile`, `_basepos`, `_typecode`, `_count`,
   `_uniques`; `_dbfile.get_array`): whole columns in one read (`reading`; index.columns).
+- `whoosh.columns.VarBytesColumn.Reader` (`_dbfile`, `_basepos`, `_length`, `_doccount`,
+  `_read_offsets_and_lengths`, `_offsets`, `_lengths`; `_dbfile.get_byte`, `get_array`): the
+  `id` column opened with its offsets summed in C instead of Whoosh's Python loop
+  (`reading`; index.columns).
 - `whoosh.reading.SegmentReader` (`_perdoc`: `has_column`, `column_reader`) with
   `whoosh.codec.whoosh3.LENGTHS_COLUMN` and `whoosh.codec.whoosh3._lenfield`: the
   byte-coded field lengths BM25F reads (`reading`; index.columns, so index.dense).
@@ -106,6 +110,18 @@ INTERNALS: tuple[Internal, ...] = (
     Internal("whoosh.columns.NumericColumn.Reader", ("_dbfile", "_basepos", "_typecode", "_count")),
     Internal(
         "whoosh.columns.RefBytesColumn.Reader", ("_dbfile", "_basepos", "_typecode", "_uniques")
+    ),
+    Internal(
+        "whoosh.columns.VarBytesColumn.Reader",
+        (
+            "_dbfile",
+            "_basepos",
+            "_length",
+            "_doccount",
+            "_read_offsets_and_lengths",
+            "_offsets",
+            "_lengths",
+        ),
     ),
     Internal("whoosh.reading.SegmentReader", ("_perdoc",), documented=True),
     Internal("whoosh.codec.whoosh3.LENGTHS_COLUMN"),
