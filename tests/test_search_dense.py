@@ -74,9 +74,20 @@ def _whoosh_postings(reader, fieldname: str, text: str) -> tuple[list[int], list
     return ids, weights
 
 
-def test_block_postings_equal_whoosh_matchers(ix):
-    """Both readers of a term's postings (lists, and arrays for the dense path)."""
+def test_block_postings_equal_whoosh_matchers(ix, monkeypatch: pytest.MonkeyPatch):
+    """Both readers of a term's postings (lists, and arrays for the dense path, whose
+    blocks are read as strided views where they are shaped for it, else unpickled)."""
     from index import columns
+
+    strided = {"views": 0, "unpickled": 0}
+    real = blocks._strided_ids_weights
+
+    def counted(raw: bytes, size: int):  # type: ignore[no-untyped-def]
+        found = real(raw, size)
+        strided["views" if found is not None else "unpickled"] += 1
+        return found
+
+    monkeypatch.setattr(blocks, "_strided_ids_weights", counted)
 
     with open_searcher(ix) as searcher:
         leaves = columns.leaves(searcher)
@@ -94,6 +105,7 @@ def test_block_postings_equal_whoosh_matchers(ix):
                     assert (ids.tolist(), weights.tolist()) == expected, text
                     multi_block += len(expected[0]) > SMALL_BLOCKS
         assert multi_block > 10  # the block reader was exercised, not only inline postings
+        assert strided["views"] > 100 and strided["unpickled"] > 10, strided
 
 
 def test_positions_equal_whoosh_matchers(ix):
