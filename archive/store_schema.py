@@ -7,8 +7,6 @@ A new archive gets every table in one transaction; an existing one gets only wha
 
 from __future__ import annotations
 
-from typing import Any
-
 from . import dedup, raw_keep
 from .removals_table import TABLE as REMOVALS
 from .store_base import ARTICLE_ID_META, StoreCore
@@ -182,12 +180,17 @@ def _ensure_story_schema(core: StoreCore) -> None:
     columns = db["articles"].columns_dict
     missing = {"article_versions", "article_minhash", "article_bands"} - set(db.table_names())
     if missing or not {"syndicated", "story_copies"} <= set(columns):
-        _create_story_schema(core, columns, missing)
+        _create_story_schema(core)
 
 
-def _create_story_schema(core: StoreCore, columns: dict[str, Any], missing: set[str]) -> None:
+def _create_story_schema(core: StoreCore) -> None:
+    """Adds what is missing, looked at again under the write lock: two processes opening a
+    new archive at once both saw the columns missing, and the second to take the lock added
+    `syndicated` again ("duplicate column name", a CI failure of 2026-12-05)."""
     db = core.db
     with core.write_lock(), db.atomic():
+        columns = {r[1] for r in db.execute("PRAGMA table_info(articles)").fetchall()}
+        missing = {"article_versions", "article_minhash", "article_bands"} - set(db.table_names())
         if "syndicated" not in columns:  # 1 when other sites carry the same story
             db["articles"].add_column("syndicated", int, not_null_default=0)
         if "story_copies" not in columns:  # how many articles the story has, this one included

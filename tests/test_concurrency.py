@@ -127,3 +127,19 @@ def test_search_during_an_ingest_answers_from_the_last_commit(tmp_path, marked_i
     assert max(seconds for *_, seconds in answers) < 10  # never waits for the ingest
     final = run(archive, "search", MARK, "--json")
     assert json.loads(final.stdout)["total"] == len(origins)
+
+
+def test_the_story_schema_is_looked_at_again_under_the_write_lock(tmp_path):
+    """The race above, made deterministic: a second process saw `syndicated` missing, then
+    waited for the write lock while the first added it; adding it again failed with
+    "duplicate column name" (CI, 2026-12-05). Under the lock the schema is read afresh."""
+    from archive import store_schema
+    from archive.store import Store
+
+    store = Store.open(tmp_path / "archive")  # the first process: the schema is complete
+    try:
+        store_schema._create_story_schema(store.core)  # the second, after its stale look
+        columns = [r[1] for r in store.db.execute("PRAGMA table_info(articles)").fetchall()]
+        assert columns.count("syndicated") == 1 and columns.count("story_copies") == 1
+    finally:
+        store.close()
