@@ -7,6 +7,8 @@ A new archive gets every table in one transaction; an existing one gets only wha
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import dedup, raw_keep
 from .removals_table import TABLE as REMOVALS
 from .store_base import ARTICLE_ID_META, StoreCore
@@ -176,11 +178,15 @@ def _ensure_raw_schema(core: StoreCore) -> None:
 
 def _ensure_story_schema(core: StoreCore) -> None:
     """Versions, signatures and story columns: created on new archives, added to older ones."""
-    db = core.db
-    columns = db["articles"].columns_dict
-    missing = {"article_versions", "article_minhash", "article_bands"} - set(db.table_names())
-    if missing or not {"syndicated", "story_copies"} <= set(columns):
+    columns, missing = _story_gaps(core.db)
+    if missing or not {"syndicated", "story_copies"} <= columns:
         _create_story_schema(core)
+
+
+def _story_gaps(db: Any) -> tuple[set[str], set[str]]:
+    """(the columns `articles` has, the story tables the archive lacks)."""
+    columns = {r[1] for r in db.execute("PRAGMA table_info(articles)").fetchall()}
+    return columns, {"article_versions", "article_minhash", "article_bands"} - set(db.table_names())
 
 
 def _create_story_schema(core: StoreCore) -> None:
@@ -189,8 +195,7 @@ def _create_story_schema(core: StoreCore) -> None:
     `syndicated` again ("duplicate column name", a CI failure of 2026-12-05)."""
     db = core.db
     with core.write_lock(), db.atomic():
-        columns = {r[1] for r in db.execute("PRAGMA table_info(articles)").fetchall()}
-        missing = {"article_versions", "article_minhash", "article_bands"} - set(db.table_names())
+        columns, missing = _story_gaps(db)
         if "syndicated" not in columns:  # 1 when other sites carry the same story
             db["articles"].add_column("syndicated", int, not_null_default=0)
         if "story_copies" not in columns:  # how many articles the story has, this one included

@@ -245,6 +245,12 @@ def timed_cli(archive: Path, *args: str, runs: int = 1) -> dict[str, Any]:
             "max_ms": round(max(walls), 1), "runs": runs, "load1": load()}  # fmt: skip
 
 
+def cli_search(archive: Path, data: Path, runs: int) -> dict[str, Any]:
+    """`newsarchive search WORD --json` wall time, WORD the first word of the first title."""
+    word = sample_rows(data, 1)[0]["title"].split()[0].strip(".,;:'\"!?()").lower()
+    return {**timed_cli(archive, "search", word, "--json", runs=runs), "query": word}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=1_000_000)
@@ -285,9 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     print("search latency ...", file=sys.stderr, flush=True)
     report["search"] = search_latency(archive, data, work, args.repeat, args.seed)
     save(report)
-    word = sample_rows(data, 1)[0]["title"].split()[0].strip(".,;:'\"!?()").lower()
-    report["cli_search_json"] = timed_cli(archive, "search", word, "--json", runs=args.cli_runs)
-    report["cli_search_json"]["query"] = word
+    report["cli_search_json"] = cli_search(archive, data, args.cli_runs)
     save(report)
     print("verify ...", file=sys.stderr, flush=True)
     report["verify"] = timed_cli(archive, "verify", "--json")
@@ -310,9 +314,7 @@ def search_again(args: argparse.Namespace) -> int:
     report: dict[str, Any] = {"count": articles_in(archive / "news.db"), "cores": os.cpu_count(),
                               "commit": _commit()}  # fmt: skip
     report["search"] = search_latency(archive, data, args.work, args.repeat, args.seed, True)
-    word = sample_rows(data, 1)[0]["title"].split()[0].strip(".,;:'\"!?()").lower()
-    report["cli_search_json"] = timed_cli(archive, "search", word, "--json", runs=args.cli_runs)
-    report["cli_search_json"]["query"] = word
+    report["cli_search_json"] = cli_search(archive, data, args.cli_runs)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "million-search-latest.json").write_text(json.dumps(report, indent=1))
     show_search(report)

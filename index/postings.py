@@ -26,14 +26,10 @@ def leaf_postings(reader: Any, fieldname: str, text: str) -> tuple[list[int], li
         matcher = reader.postings(fieldname, text)
     except TermNotFound:
         return [], []
+    if not blocks.is_block_matcher(matcher):
+        return _matcher_postings(matcher)
     ids: list[int] = []
     weights: list[float] = []
-    if not blocks.is_block_matcher(matcher):
-        while matcher.is_active():
-            ids.append(matcher.id())
-            weights.append(matcher.weight())
-            matcher.next()
-        return ids, weights
     for block in blocks.blocks(matcher):
         deltas, block_weights = block.ids_weights()
         ids.extend(accumulate(deltas))
@@ -55,12 +51,23 @@ def leaf_arrays(reader: Any, fieldname: str, text: str) -> tuple[Any, Any]:
     except TermNotFound:
         return np.zeros(0, np.int64), np.zeros(0)
     if not blocks.is_block_matcher(matcher):
-        ids, weights = leaf_postings(reader, fieldname, text)
+        ids, weights = _matcher_postings(matcher)
         return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64)
     found = [block.id_weight_arrays() for block in blocks.blocks(matcher)]
     if not found:
         return np.zeros(0, np.int64), np.zeros(0)
     return np.concatenate([i for i, _ in found]), np.concatenate([w for _, w in found])
+
+
+def _matcher_postings(matcher: Any) -> tuple[list[int], list[float]]:
+    """Ids and weights through a matcher's public methods (postings kept inline, not in blocks)."""
+    ids: list[int] = []
+    weights: list[float] = []
+    while matcher.is_active():
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        matcher.next()
+    return ids, weights
 
 
 def leaf_ids(reader: Any, fieldname: str, text: str) -> list[int]:

@@ -87,13 +87,11 @@ class Block:
         import numpy as np
 
         data = self._data()
-        raw = (
-            zlib.decompressobj().decompress(data, 14 * self.size + 32) if self._compressed else data
-        )
+        raw = _ids_weights_prefix(data, self._compressed, self.size)
         found = _strided_ids_weights(raw, self.size)
         if found is not None:
             return found
-        deltas, stored = _block_ids_weights(data, self._compressed, self.size)
+        deltas, stored = _unpickled_ids_weights(raw, data, self._compressed, self.size)
         ids = np.cumsum(np.array(deltas, dtype=np.int64))
         return ids, np.array(_weights(stored, len(deltas)), dtype=np.float64)
 
@@ -125,8 +123,21 @@ def _weights(stored: Any, size: int) -> Sequence[float]:
 
 def _block_ids_weights(data: bytes, compression: bool, size: int) -> tuple[Any, Any]:
     """(id deltas, weights as stored) of one block's data bytes."""
+    raw = _ids_weights_prefix(data, compression, size)
+    return _unpickled_ids_weights(raw, data, compression, size)
+
+
+def _ids_weights_prefix(data: bytes, compression: bool, size: int) -> bytes:
+    """The start of a block's pickle that holds its ids and weights (decompressed)."""
     # 14 bytes per posting bounds the ids (at most 5 each) and weights (9 each)
-    raw = zlib.decompressobj().decompress(data, 14 * size + 32) if compression else data
+    return zlib.decompressobj().decompress(data, 14 * size + 32) if compression else data
+
+
+def _unpickled_ids_weights(
+    raw: bytes, data: bytes, compression: bool, size: int
+) -> tuple[Any, Any]:
+    """(id deltas, weights as stored) from `raw` (`_ids_weights_prefix`), else from the
+    whole block."""
     found = _IDS_WEIGHTS.match(raw)
     if found is not None:
         try:

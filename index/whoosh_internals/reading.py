@@ -73,11 +73,13 @@ def _quick_var_bytes() -> type:
                 dbfile, doccount = self._dbfile, self._doccount
                 lastbyte = self._basepos + self._length - 1
                 lens_code = chr(dbfile.get_byte(lastbyte))
-                if lens_code == "X":  # offsets stored: nothing to derive
-                    raise LookupError(lens_code)
-                start = lastbyte - struct.calcsize(lens_code) * doccount
-                lengths = dbfile.get_array(start, lens_code, doccount)
-            except (AttributeError, LookupError, OSError, ValueError, struct.error):
+                lengths = None
+                if lens_code != "X":  # "X": offsets stored, nothing to derive
+                    start = lastbyte - struct.calcsize(lens_code) * doccount
+                    lengths = dbfile.get_array(start, lens_code, doccount)
+            except (AttributeError, OSError, ValueError, struct.error):
+                lengths = None
+            if lengths is None:
                 super()._read_offsets_and_lengths()
                 return
             offsets = array("L", accumulate(lengths, initial=0))
