@@ -306,7 +306,7 @@ def _phrase_starts(
     import numpy as np
 
     none = np.zeros(0, np.int64), {}
-    first: postings.BlockPostings | None = None
+    first: postings.BlockPostings | postings.ArrayPostings | None = None
     docs = None
     starts = None
     read: dict[int, postings.PositionPostings] = {}
@@ -319,7 +319,7 @@ def _phrase_starts(
         return keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
 
     for k in order:
-        block = postings.leaf_block_postings(reader, fieldname, words[k], docs)
+        block = postings.leaf_phrase_postings(reader, fieldname, words[k], docs)
         if not len(block.ids):
             return none
         if first is None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from itertools import accumulate, chain
 from typing import Any
 
-from .whoosh_internals import blocks
+from .whoosh_internals import blocks, side_positions
 from .whoosh_internals.positions import decode_positions
 
 
@@ -105,7 +105,49 @@ def leaf_position_postings(
 ) -> PositionPostings:
     """The term's postings in one segment with their positions, restricted to `docs` (a
     sorted numpy array of segment-local numbers) when given."""
-    return leaf_block_postings(reader, fieldname, text, docs).with_positions()
+    return leaf_phrase_postings(reader, fieldname, text, docs).with_positions()
+
+
+def leaf_phrase_postings(
+    reader: Any, fieldname: str, text: str, docs: Any = None
+) -> BlockPostings | ArrayPostings:
+    """The term's postings in one segment for a phrase, restricted to `docs` when given:
+    from the segment's positions part when it has the term (arrays, nothing to decode),
+    else from its blocks (`leaf_block_postings`)."""
+    found = side_positions.term_arrays(reader, fieldname, text)
+    if found is None:
+        return leaf_block_postings(reader, fieldname, text, docs)
+    arrays = ArrayPostings(*found)
+    return arrays if docs is None else arrays.keep(docs)
+
+
+@dataclass(slots=True)
+class ArrayPostings:
+    """A term's postings in one segment with positions already as arrays (the `.npos`
+    part, `whoosh_internals.side_positions`): `keep` and `with_positions` as
+    `BlockPostings`, in numpy alone."""
+
+    ids: Any
+    weights: Any
+    counts: Any
+    positions: Any
+
+    def keep(self, docs: Any) -> ArrayPostings:
+        """Only the postings of `docs` (a sorted numpy array)."""
+        import numpy as np
+
+        if len(docs) == len(self.ids) and np.array_equal(docs, self.ids):
+            return self
+        kept = np.isin(self.ids, docs, assume_unique=True)
+        return ArrayPostings(
+            self.ids[kept],
+            self.weights[kept],
+            self.counts[kept],
+            self.positions[np.repeat(kept, self.counts)],
+        )
+
+    def with_positions(self) -> PositionPostings:
+        return PositionPostings(self.ids, self.weights, self.counts, self.positions)
 
 
 @dataclass(slots=True)

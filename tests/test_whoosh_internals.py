@@ -355,8 +355,10 @@ def _check_segment_reader(folder: Path) -> None:
     name = "whoosh.reading.SegmentReader"
     reader = _open(folder).searcher().reader()
     _require(name, type(reader) is SegmentReader, f"one segment reads through {type(reader)}")
-    _has(name, reader, ("_perdoc",))
+    _has(name, reader, ("_perdoc", "_segment", "_storage", "term_info"))
     _has(name, reader._perdoc, ("has_column", "column_reader", "doc_field_length"))
+    _has(name, reader._segment, ("make_filename",))
+    _has(name, reader._storage, ("file_exists", "open_file"))
 
 
 def _check_lengths(folder: Path) -> None:
@@ -443,6 +445,53 @@ def _check_w3codec(folder: Path) -> None:
     name = "whoosh.codec.whoosh3.W3Codec"
     _require(name, "blocklimit" in _params(_lookup(name).__init__), "no blocklimit")
     _require(name, codec(1024)._blocklimit == 1024, "blocklimit not kept")
+    _require(name, callable(getattr(_lookup(name), "field_writer", None)), "no field_writer")
+    import pickle
+
+    again = pickle.loads(pickle.dumps(codec(1024), 2))
+    _require(name, type(again) is _lookup(name), "the codec does not pickle as W3Codec")
+    _require(name, again._blocklimit == 1024, "blocklimit not pickled")
+
+
+def _check_field_writer(folder: Path) -> None:
+    from whoosh.codec import whoosh3
+
+    name = "whoosh.codec.whoosh3.W3FieldWriter"
+    writer_class = whoosh3.W3FieldWriter
+    _has(name, writer_class, ("start_field", "start_term", "add", "finish_term", "close"))
+    _require(
+        name, _params(writer_class.add) == ["self", "docnum", "weight", "vbytes", "length"], "add"
+    )
+    # side_positions.PositionsFieldWriter.finish_term restates these two steps
+    source = " ".join(inspect.getsource(writer_class.finish_term).split())
+    for step in (
+        "terminfo = self._postwriter.finish_postings()",
+        "keybytes = pack_ushort(self._fieldid) + self._btext",
+        "valbytes = terminfo.to_bytes()",
+        "self._tindex.add(keybytes, valbytes)",
+    ):
+        _require(name, step in source, f"finish_term no longer does {step!r}")
+    _require(name, "_create_file" in inspect.getsource(writer_class.__init__), "__init__")
+
+
+def _check_term_info(folder: Path) -> None:
+    name = "whoosh.codec.whoosh3.W3TermInfo"
+    reader = _open(folder).searcher().reader()
+    info = reader.term_info("body", "harbor")
+    _require(name, type(info) is _lookup(name), f"term_info gave {type(info)}")
+    _require(name, info.is_inlined() is False, "is_inlined")
+    # extent() is (offset, length); read back, Whoosh gives the length as a 1-tuple (only
+    # the offset is used: it keys a term's chunk in the .npos part)
+    offset = info.extent()[0]
+    _require(name, isinstance(offset, int) and offset >= 0, "extent")
+
+
+def _check_pack_ushort(folder: Path) -> None:
+    from whoosh.system import pack_ushort
+
+    _require(
+        "whoosh.system.pack_ushort", pack_ushort(258) == b"\x01\x02", "not a big-endian ushort"
+    )
 
 
 def _check_perdoc_reader(folder: Path) -> None:
@@ -517,6 +566,9 @@ SHAPES = {
     "whoosh.query.MultiTerm": _check_multiterm,
     "whoosh.query.Or": _check_or_matcher,
     "whoosh.codec.whoosh3.W3Codec": _check_w3codec,
+    "whoosh.codec.whoosh3.W3FieldWriter": _check_field_writer,
+    "whoosh.codec.whoosh3.W3TermInfo": _check_term_info,
+    "whoosh.system.pack_ushort": _check_pack_ushort,
     "whoosh.codec.whoosh3.W3PerDocReader": _check_perdoc_reader,
     "whoosh.writing.SegmentWriter": _check_segment_writer,
     "whoosh.index.FileIndex": _check_file_index,

@@ -51,8 +51,18 @@ Internals relied on (name: what for; module of the seam; our callers):
   range expands to, counted before searching (`reading`; index.query).
 - `whoosh.query.Or.matcher_type` and `Or.DEFAULT_MATCHER`: a tree of unions instead of the
   array matcher (`reading`; index.query).
-- `whoosh.codec.whoosh3.W3Codec` (`blocklimit`): 1,024 postings per block (`writing`;
-  index.writer).
+- `whoosh.codec.whoosh3.W3Codec` (`blocklimit`; `field_writer`, pickled by its `__dict__`):
+  1,024 postings per block, and subclassed to write the `.npos` part of frequent terms'
+  positions while pickling as itself (`writing`, `side_positions`; index.writer).
+- `whoosh.codec.whoosh3.W3FieldWriter` (`start_field`, `start_term`, `add`, `finish_term`,
+  `close`; `_postwriter` with `add_posting` and `finish_postings`, `_tindex`, `_fieldid`,
+  `_btext`, `_segment`, `_storage`), `whoosh.codec.whoosh3.W3TermInfo` (`is_inlined`,
+  `extent`, `to_bytes`) and `whoosh.system.pack_ushort`: subclassed to keep a positional
+  term's postings and write them as arrays when the term is finished (`side_positions`;
+  index.postings).
+- `whoosh.reading.SegmentReader` (`_segment`, `_storage`, `term_info`) with the segment's
+  `make_filename` and the storage's `file_exists` and `open_file` (a `MappedFile` in a
+  compound segment): a segment's `.npos` part opened (`side_positions`; index.postings).
 - `whoosh.codec.whoosh3.W3PerDocReader` (`_cached_reader`, `_readers`,
   `doc_field_length`): patched to remember missing length columns and to read a field's
   lengths once as a table (`writing`; index.writer, bench/bench_ingest.py through
@@ -123,14 +133,36 @@ INTERNALS: tuple[Internal, ...] = (
             "_lengths",
         ),
     ),
-    Internal("whoosh.reading.SegmentReader", ("_perdoc",), documented=True),
+    Internal(
+        "whoosh.reading.SegmentReader",
+        ("_perdoc", "_segment", "_storage", "term_info"),
+        documented=True,
+    ),
     Internal("whoosh.codec.whoosh3.LENGTHS_COLUMN"),
     Internal("whoosh.codec.whoosh3._lenfield"),
     Internal("whoosh.util.numeric.byte_to_length"),
     Internal("whoosh.scoring.BM25F", ("_field_B",), documented=True),
     Internal("whoosh.query.MultiTerm", ("_btexts",), documented=True),
     Internal("whoosh.query.Or", ("matcher_type", "DEFAULT_MATCHER"), documented=True),
-    Internal("whoosh.codec.whoosh3.W3Codec"),
+    Internal("whoosh.codec.whoosh3.W3Codec", ("field_writer",)),
+    Internal(
+        "whoosh.codec.whoosh3.W3FieldWriter",
+        (
+            "start_field",
+            "start_term",
+            "add",
+            "finish_term",
+            "close",
+            "_postwriter",
+            "_tindex",
+            "_fieldid",
+            "_btext",
+            "_segment",
+            "_storage",
+        ),
+    ),
+    Internal("whoosh.codec.whoosh3.W3TermInfo", ("is_inlined", "extent", "to_bytes")),
+    Internal("whoosh.system.pack_ushort"),
     Internal(
         "whoosh.codec.whoosh3.W3PerDocReader", ("_cached_reader", "_readers", "doc_field_length")
     ),

@@ -13,10 +13,11 @@ from .reading import decoded_lengths
 
 
 def codec(blocklimit: int) -> Any:
-    """Whoosh's W3 codec writing `blocklimit` postings per block (its default is 128)."""
-    from whoosh.codec.whoosh3 import W3Codec
+    """Whoosh's W3 codec writing `blocklimit` postings per block (its default is 128), and
+    frequent terms' positions as arrays beside the blocks (`side_positions`)."""
+    from .side_positions import PositionsCodec
 
-    return W3Codec(blocklimit=blocklimit)
+    return PositionsCodec(blocklimit=blocklimit)
 
 
 def cache_missing_length_columns() -> None:
