@@ -51,11 +51,15 @@ def worthwhile(query: Any, searcher: Any) -> bool:
     is faster than Whoosh's matchers), else past MIN_POSTINGS postings, where the saving
     outweighs importing numpy. Raises Unsupported for shapes not handled here."""
     loaded = "numpy" in sys.modules
-    return postings_count(query, searcher) >= (MIN_POSTINGS_LOADED if loaded else MIN_POSTINGS)
+    need = MIN_POSTINGS_LOADED if loaded else MIN_POSTINGS
+    # nothing to count against a zero bar: the shape is checked, no term looked up in
+    # every segment (2 ms of a phrase's 12 at 100k articles)
+    return postings_count(query, searcher, count=need > 0) >= need
 
 
-def postings_count(query: Any, searcher: Any) -> int:
-    """How many postings evaluating `query` here reads; raises Unsupported for other shapes."""
+def postings_count(query: Any, searcher: Any, count: bool = True) -> int:
+    """How many postings evaluating `query` here reads (0 for words when not `count`);
+    raises Unsupported for other shapes."""
     q = _query_module()
     kind = type(query)
     if getattr(query, "boost", 1.0) != 1.0:
@@ -64,7 +68,7 @@ def postings_count(query: Any, searcher: Any) -> int:
         return searcher.doc_count_all()
     if kind is q.Term:
         _check_field(searcher, query.fieldname, query.text)
-        return searcher.doc_frequency(query.fieldname, query.text)
+        return searcher.doc_frequency(query.fieldname, query.text) if count else 0
     if kind is q.Phrase:
         if query.slop != 1 or not query.words:
             raise Unsupported("slop")
@@ -72,7 +76,8 @@ def postings_count(query: Any, searcher: Any) -> int:
 
         if type(searcher.schema[query.fieldname].format) is not Positions:
             raise Unsupported("positions")  # postings.leaf_position_postings reads this format
-        return sum(postings_count(q.Term(query.fieldname, w), searcher) for w in query.words)
+        words = (q.Term(query.fieldname, w) for w in query.words)
+        return sum(postings_count(term, searcher, count) for term in words)
     if kind in (q.NumericRange, q.DateRange):  # one column read over every document
         _range_window(query)
         # Whoosh's own way costs far more than its postings: it expands the range into
@@ -87,11 +92,11 @@ def postings_count(query: Any, searcher: Any) -> int:
         if not positive:
             raise Unsupported("only NOT")
         negative = [sub.query for sub in query.subqueries if type(sub) is q.Not]
-        return sum(postings_count(sub, searcher) for sub in positive + negative)
+        return sum(postings_count(sub, searcher, count) for sub in positive + negative)
     if kind is q.Or and query.subqueries:
-        return sum(postings_count(sub, searcher) for sub in query.subqueries)
+        return sum(postings_count(sub, searcher, count) for sub in query.subqueries)
     if kind is q.AndNot:
-        return postings_count(query.a, searcher) + postings_count(query.b, searcher)
+        return postings_count(query.a, searcher, count) + postings_count(query.b, searcher, count)
     raise Unsupported(kind.__name__)
 
 
@@ -256,8 +261,9 @@ def _phrase(searcher: Any, query: Any, scores: bool) -> Match:
     scored as the sum of the words' BM25F, as Whoosh scores a phrase.
 
     Per segment, the rarest word's postings give the possible starts (document, position);
-    every other word, rarest first, is read only in the blocks holding a document still
-    possible, and the starts it does not continue are dropped (`_phrase_starts`).
+    every other word, rarest first, is read only where a document is still possible, and
+    the starts it does not continue are dropped (`_phrase_starts`). The hits of every
+    segment are scored at once (idf and the average length are the index's).
     """
     import numpy as np
 
@@ -267,23 +273,22 @@ def _phrase(searcher: Any, query: Any, scores: bool) -> Match:
     n = searcher.doc_count_all()
     mask = np.zeros(n, dtype=bool)
     out = np.zeros(n) if scores else None
-    order = sorted(range(len(words)), key=lambda k: searcher.doc_frequency(fieldname, words[k]))
+    found: list[Any] = []
+    tf: dict[int, list[Any]] = {k: [] for k in range(len(words))}
     for reader, offset in columns.leaves(searcher):
-        docs, read = _phrase_starts(reader, fieldname, words, order)
+        docs, read = _phrase_starts(reader, fieldname, words)
         if not len(docs):
             continue
-        found = docs + offset
-        mask[found] = True
+        found.append(docs + offset if offset else docs)
+        for k, got in read.items():
+            tf[k].append(got.weights[np.searchsorted(got.ids, docs)])
+    if found:
+        docs = np.concatenate(found)
+        mask[docs] = True
         if scores:
-            out[found] = sum(
-                _bm25(
-                    searcher,
-                    fieldname,
-                    words[k],
-                    found,
-                    got.weights[np.searchsorted(got.ids, docs)],
-                )
-                for k, got in sorted(read.items())
+            out[docs] = sum(
+                _bm25(searcher, fieldname, words[k], docs, np.concatenate(tf[k]))
+                for k in range(len(words))
             )
     return Match(mask, out)
 
@@ -292,20 +297,30 @@ _DOC_SHIFT = 32  # a start is (document << 32) | position: one sortable int64
 
 
 def _phrase_starts(
-    reader: Any, fieldname: str, words: list[str], order: list[int]
+    reader: Any, fieldname: str, words: list[str]
 ) -> tuple[Any, dict[int, postings.PositionPostings]]:
     """The documents of one segment (numpy, ascending) where word k sits at start + k for
     some start, every k, and each word's postings with positions (a superset of those
     documents).
 
-    Words are read rarest first, each only in the blocks that can hold a document still
-    possible. The rarest word's positions wait until the next word's ids are known: only
-    the documents holding both are decoded (decoding was most of a two-word phrase's cost).
-    Each later word drops the starts it does not continue. Two words at least (`_phrase`
-    scores a one-word phrase as a term)."""
+    Each word's term info is looked up once (a word missing from the segment ends it
+    there) and gives its document frequency in the segment: words are read rarest first,
+    each only where a document is still possible. The rarest word's positions wait until
+    the next word's ids are known: only the documents holding both are decoded. Each later
+    word drops the starts it does not continue. Two words at least (`_phrase` scores a
+    one-word phrase as a term)."""
     import numpy as np
+    from whoosh.reading import TermNotFound
 
     none = np.zeros(0, np.int64), {}
+    infos: dict[str, Any] = {}
+    for word in words:
+        if word not in infos:
+            try:
+                infos[word] = reader.term_info(fieldname, word)
+            except TermNotFound:
+                return none
+    order = sorted(range(len(words)), key=lambda k: infos[words[k]].doc_frequency())
     first: postings.BlockPostings | postings.ArrayPostings | None = None
     docs = None
     starts = None
@@ -319,7 +334,8 @@ def _phrase_starts(
         return keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
 
     for k in order:
-        block = postings.leaf_phrase_postings(reader, fieldname, words[k], docs)
+        word = words[k]
+        block = postings.leaf_phrase_postings(reader, fieldname, word, docs, infos[word])
         if not len(block.ids):
             return none
         if first is None:

@@ -181,10 +181,11 @@ def trim(query: Any, reader: Any) -> Any:
     fields = analysis.SEARCHED_FIELDS  # the text fields and their per-language twins
 
     def absent(node: Any) -> bool:
+        # `in` stops at the first segment holding the term; doc_frequency sums them all
         if type(node) is q.Term and node.fieldname in fields:
-            return not reader.doc_frequency(node.fieldname, node.text)
+            return (node.fieldname, node.text) not in reader
         if type(node) is q.Phrase and node.fieldname in fields:
-            return any(not reader.doc_frequency(node.fieldname, w) for w in node.words)
+            return any((node.fieldname, w) not in reader for w in node.words)
         return False
 
     def alternatives(node: Any) -> bool:

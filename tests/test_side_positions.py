@@ -93,6 +93,7 @@ def chunk_matches_blocks(ix: Any, expect_chunks: int) -> int:
                     # a segment with deletions (what the blocks path reads then) skips them
                     live = np.array([not reader.is_deleted(d) for d in side[0].tolist()], bool)
                     side = postings.ArrayPostings(*side).keep(side[0][live]).with_positions()
+                    assert side.ids.dtype == side.counts.dtype == side.positions.dtype == np.int64
                     deleted += int((~live).sum())
                     for got, want in zip((side.ids, side.weights, side.counts, side.positions),
                                          (blocks.ids, blocks.weights, blocks.counts,

@@ -8,11 +8,13 @@ the bench's phrases took 497 ms at p95 against FTS5's 66 ms, nearly all of it in
 Segments written through `PositionsCodec` carry one more part, `.npos` (packed into the
 compound `.seg` file with Whoosh's own parts; stock Whoosh lists it and never opens it):
 for every term of a `Positions` field with at least `MIN_POSTINGS` postings in blocks, a
-zlib-compressed chunk of four little-endian arrays, document numbers (uint32), weights
-(float64, as stored), position counts (uint32) and positions (uint32, absolute, posting
-after posting), found by the term's postings offset in `.pst` (`W3TermInfo.extent`). Merges
-write through the same codec, so merged segments have the part too. A segment without it
-(written before, or by stock Whoosh) and a term without a chunk are read from the blocks.
+zlib-compressed chunk of four little-endian arrays, document numbers (deltas), weights (as
+stored), position counts and positions (deltas within each posting, as Whoosh's values
+hold them), each in 16 bits when its values fit (32 for weights that float32 holds
+exactly) and else 32 (64), found by the term's postings offset in `.pst`
+(`W3TermInfo.extent`). Merges write through the same codec, so merged segments have the
+part too. A segment without it (written before, or by stock Whoosh) and a term without a
+chunk are read from the blocks.
 
 The codec pickles as Whoosh's own `W3Codec`, so the table of contents names no class of
 this package and stock whoosh-reloaded still opens the index.
@@ -36,13 +38,15 @@ except ImportError:
     from zlib import decompress as inflate
 
 EXT = ".npos"
-MAGIC = b"NPOS"
+MAGIC = b"NPS2"
 FOOTER = struct.Struct("<4sqq")  # magic, chunk count, offset of the index
-CHUNK_HEADER = struct.Struct("<qq")  # postings, positions
-# Terms with fewer postings are read from their blocks (a few blocks at most): a chunk per
-# term of the long tail would cost more to write than it saves. Tests lower it to 1.
-MIN_POSTINGS = 64
-COMPRESSION = 1  # zlib level: positions compress about 3x at 1 as at 6, in a fraction of the time
+CHUNK_HEADER = struct.Struct("<qqB")  # postings, positions, which arrays are narrow (bits)
+# Terms with fewer postings in a segment are read from their blocks: the long tail of rare
+# words would cost more to write than it saves. At 10k articles the part made the index
+# 15 % larger at 64 and 20 % at 16, writing 3 % and 8 % slower; 16 took a phrase's p95
+# from X to Y ms at 100k (bench/README.md). Tests lower it to 1.
+MIN_POSTINGS = 16
+COMPRESSION = 1  # zlib's fastest level: every segment written and every merge compresses
 
 
 class PositionsCodec(W3Codec):
@@ -116,7 +120,7 @@ class PositionsFieldWriter(W3FieldWriter):
 
 
 def chunk_bytes(ids: list[int], weights: list[float], values: list[Any]) -> bytes:
-    """One term's chunk, uncompressed: header, ids, weights, counts, absolute positions."""
+    """One term's chunk, uncompressed: header, id deltas, weights, counts, position deltas."""
     from itertools import chain
 
     import numpy as np
@@ -124,15 +128,24 @@ def chunk_bytes(ids: list[int], weights: list[float], values: list[Any]) -> byte
     deltas = decode_positions(values)
     counts = np.fromiter(map(len, deltas), np.int64, len(deltas))
     flat = np.fromiter(chain.from_iterable(deltas), np.int64, int(counts.sum()))
-    return b"".join(
-        (
-            CHUNK_HEADER.pack(len(ids), len(flat)),
-            np.array(ids, "<u4").tobytes(),
-            np.array(weights, "<f8").tobytes(),
-            counts.astype("<u4").tobytes(),
-            running_sums(flat, counts).astype("<u4").tobytes(),
-        )
-    )
+    id_deltas = np.diff(np.array(ids, np.int64), prepend=0)
+    stored = np.array(weights, "<f8")
+    arrays = [_narrow(id_deltas, "<u2", "<u4"), stored.astype("<f4"), _narrow(counts, "<u2", "<u4"),
+              _narrow(flat, "<u2", "<u4")]  # fmt: skip
+    if not np.array_equal(arrays[1], stored):
+        arrays[1] = stored
+    kinds = sum(1 << i for i, a in enumerate(arrays) if a.dtype.itemsize == _NARROW[i])
+    header = CHUNK_HEADER.pack(len(ids), len(flat), kinds)
+    return b"".join([header, *(a.tobytes() for a in arrays)])
+
+
+_NARROW = (2, 4, 2, 2)  # item sizes of the narrow kinds: ids, weights, counts, positions
+_WIDE = ("<u4", "<f8", "<u4", "<u4")
+
+
+def _narrow(values: Any, narrow: str, wide: str):  # type: ignore[no-untyped-def]
+
+    return values.astype(narrow if not len(values) or values.max() < 65536 else wide)
 
 
 def running_sums(flat: Any, counts: Any):  # type: ignore[no-untyped-def]
@@ -148,7 +161,9 @@ def running_sums(flat: Any, counts: Any):  # type: ignore[no-untyped-def]
 
 class SidePart:
     """The `.npos` part of one segment, opened: `arrays(postings_offset)` gives a term's
-    (ids, weights, counts, positions) or None when the term has no chunk."""
+    (ids, weights, counts, position deltas) or None when the term has no chunk; weights and
+    deltas as stored (float32 or float64; uint16 or uint32): `running_sums` makes the
+    deltas positions."""
 
     def __init__(self, part: Any) -> None:
         import numpy as np
@@ -169,15 +184,15 @@ class SidePart:
             return None
         start, length = (int(v) for v in self._spans[2 * at : 2 * at + 2])
         data = inflate(self._part.get(start, length))
-        postings, positions = CHUNK_HEADER.unpack_from(data)
+        postings, positions, kinds = CHUNK_HEADER.unpack_from(data)
         at = CHUNK_HEADER.size
-        ids = np.frombuffer(data, "<u4", postings, at).astype(np.int64)
-        at += 4 * postings
-        weights = np.frombuffer(data, "<f8", postings, at).astype(np.float64)
-        at += 8 * postings
-        counts = np.frombuffer(data, "<u4", postings, at).astype(np.int64)
-        at += 4 * postings
-        return ids, weights, counts, np.frombuffer(data, "<u4", positions, at).astype(np.int64)
+        found = []
+        for i, size in enumerate((postings, postings, postings, positions)):
+            kind = _WIDE[i] if not kinds & (1 << i) else ("<u2", "<f4", "<u2", "<u2")[i]
+            found.append(np.frombuffer(data, kind, size, at))
+            at += size * found[-1].itemsize
+        # positions stay deltas, as stored: a phrase sums only those of the postings it keeps
+        return np.cumsum(found[0], dtype=np.int64), found[1], found[2].astype(np.int64), found[3]
 
 
 _NO_PART = object()
@@ -203,15 +218,22 @@ def side_part(reader: Any) -> SidePart | None:
     return None if cached is _NO_PART else cached
 
 
-def term_arrays(reader: Any, fieldname: str, text: str) -> tuple[Any, Any, Any, Any] | None:
-    """A term's (ids, weights, counts, positions) from its segment's `.npos` part, or None
-    (no part, no chunk for the term, or the term is not in the segment)."""
+def term_arrays(
+    reader: Any, fieldname: str, text: str, terminfo: Any = None
+) -> tuple[Any, Any, Any, Any] | None:
+    """A term's (ids, weights, counts, position deltas) from its segment's `.npos` part
+    (`SidePart.arrays`), or None
+    (no part, no chunk for the term, or the term is not in the segment). `terminfo`: the
+    term's, when the caller looked it up already."""
     part = side_part(reader)
     if part is None:
         return None
-    try:
-        terminfo = reader.term_info(fieldname, text)
-    except Exception:  # TermNotFound and anything unexpected: the blocks path decides
+    if terminfo is None:
+        try:
+            terminfo = reader.term_info(fieldname, text)
+        except Exception:  # TermNotFound and anything unexpected: the blocks path decides
+            return None
+    if not hasattr(terminfo, "extent"):
         return None
     if terminfo.is_inlined():
         return None
