@@ -43,8 +43,9 @@ FOOTER = struct.Struct("<4sqq")  # magic, chunk count, offset of the index
 CHUNK_HEADER = struct.Struct("<qqB")  # postings, positions, which arrays are narrow (bits)
 # Terms with fewer postings in a segment are read from their blocks: the long tail of rare
 # words would cost more to write than it saves. At 10k articles the part made the index
-# 15 % larger at 64 and 20 % at 16, writing 3 % and 8 % slower; 16 took a phrase's p95
-# from X to Y ms at 100k (bench/README.md). Tests lower it to 1.
+# 15 % larger at 64 and 20 % at 16, writing 3 % and 8 % slower; at 100k the bench's phrase
+# p95 was 17-19 ms reading chunks of 64+ postings only, 16 ms at 16 (bench/README.md).
+# Tests lower it to 1.
 MIN_POSTINGS = 16
 COMPRESSION = 1  # zlib's fastest level: every segment written and every merge compresses
 
