@@ -252,12 +252,7 @@ def _segmented_cumsum(flat: Any, sizes: list[int]):  # type: ignore[no-untyped-d
     """Running sums of `flat` restarting at every segment (a block's ids are deltas from 0)."""
     import numpy as np
 
-    if not len(flat):
-        return flat
-    sizes = np.asarray(sizes)
-    total = np.cumsum(flat)
-    before = np.concatenate(([0], total))[np.cumsum(sizes) - sizes]
-    return total - np.repeat(before, sizes)
+    return side_positions.running_sums(flat, np.asarray(sizes))
 
 
 def _block_postings_generic(matcher: Any, docs: Any) -> BlockPostings:
