@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from itertools import accumulate, chain
 from typing import Any
 
-from .whoosh_internals import blocks, side_positions
+from .whoosh_internals import blocks, side_reader
 from .whoosh_internals.positions import decode_positions
 
 
@@ -115,7 +115,7 @@ def leaf_phrase_postings(
     from the segment's positions part when it has the term (arrays, nothing to decode),
     else from its blocks (`leaf_block_postings`). `terminfo`: the term's, when the caller
     looked it up already."""
-    found = side_positions.term_arrays(reader, fieldname, text, terminfo)
+    found = side_reader.term_arrays(reader, fieldname, text, terminfo)
     if found is None:
         return leaf_block_postings(reader, fieldname, text, docs)
     arrays = ArrayPostings(*found)
@@ -163,7 +163,7 @@ class ArrayPostings:
     def with_positions(self) -> PositionPostings:
         import numpy as np
 
-        positions = side_positions.running_sums(self.deltas.astype(np.int64), self.counts)
+        positions = side_reader.running_sums(self.deltas.astype(np.int64), self.counts)
         return PositionPostings(self.ids, self.weights.astype(np.float64), self.counts, positions)
 
 
@@ -252,7 +252,7 @@ def _segmented_cumsum(flat: Any, sizes: list[int]):  # type: ignore[no-untyped-d
     """Running sums of `flat` restarting at every segment (a block's ids are deltas from 0)."""
     import numpy as np
 
-    return side_positions.running_sums(flat, np.asarray(sizes))
+    return side_reader.running_sums(flat, np.asarray(sizes))
 
 
 def _block_postings_generic(matcher: Any, docs: Any) -> BlockPostings:

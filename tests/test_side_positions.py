@@ -1,4 +1,4 @@
-"""The `.npos` part (index/whoosh_internals/side_positions.py): what Whoosh writes is
+"""The `.npos` part (index/whoosh_internals/side_positions.py writes it, side_reader.py reads it): what Whoosh writes is
 unchanged byte for byte, every chunk holds what the term's blocks hold (after merges and
 deletions too), phrases agree between segments with and without the part, and stock Whoosh,
 in a process without this package, opens and searches an index that has it."""
@@ -16,7 +16,7 @@ import pytest
 
 from index import columns, dense, postings, writer
 from index.schema import document
-from index.whoosh_internals import side_positions
+from index.whoosh_internals import side_positions, side_reader
 
 WORDS = [
     "the",
@@ -85,7 +85,7 @@ def chunk_matches_blocks(ix: Any, expect_chunks: int) -> int:
             for fieldname in ("title", "body", "captions"):
                 for text in reader.lexicon(fieldname):
                     word = text.decode("utf-8")
-                    side = side_positions.term_arrays(reader, fieldname, word)
+                    side = side_reader.term_arrays(reader, fieldname, word)
                     if side is None:
                         continue
                     blocks = postings.leaf_block_postings(reader, fieldname, word).with_positions()
@@ -146,7 +146,7 @@ def test_phrases_agree_with_and_without_the_part(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(side_positions, "MIN_POSTINGS", 1)
     every = build(tmp_path / "every", batches)
     with every.searcher() as searcher:
-        assert all(side_positions.side_part(r) is not None for r, _ in columns.leaves(searcher))
+        assert all(side_reader.side_part(r) is not None for r, _ in columns.leaves(searcher))
     want = phrase_answers(stock, PHRASES)
     assert any(docs for docs, _ in want)
     assert phrase_answers(default, PHRASES) == want
@@ -211,7 +211,7 @@ def test_a_damaged_part_is_not_read(tmp_path, monkeypatch, damage) -> None:
     with ix.searcher() as searcher:
         reader = columns.leaves(searcher)[0][0]
         (segment,) = list(ix._segments())
-        data = reader._storage.open_file(segment.make_filename(side_positions.EXT)).read()
-        data = data.replace(side_positions.MAGIC, b"XXXX") if damage == "magic" else data[:-3]
+        data = reader._storage.open_file(segment.make_filename(side_reader.EXT)).read()
+        data = data.replace(side_reader.MAGIC, b"XXXX") if damage == "magic" else data[:-3]
         with pytest.raises(ValueError):
-            side_positions.SidePart(Damaged(data))
+            side_reader.SidePart(Damaged(data))

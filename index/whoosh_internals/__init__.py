@@ -59,10 +59,10 @@ Internals relied on (name: what for; module of the seam; our callers):
   `_btext`, `_segment`, `_storage`), `whoosh.codec.whoosh3.W3TermInfo` (`is_inlined`,
   `extent`, `to_bytes`) and `whoosh.system.pack_ushort`: subclassed to keep a positional
   term's postings and write them as arrays when the term is finished (`side_positions`;
-  index.postings).
+  index.writer).
 - `whoosh.reading.SegmentReader` (`_segment`, `_storage`, `term_info`) with the segment's
   `make_filename` and the storage's `file_exists` and `open_file` (a `MappedFile` in a
-  compound segment): a segment's `.npos` part opened (`side_positions`; index.postings).
+  compound segment): a segment's `.npos` part opened (`side_reader`; index.postings).
 - `whoosh.codec.whoosh3.W3PerDocReader` (`_cached_reader`, `_readers`,
   `doc_field_length`): patched to remember missing length columns and to read a field's
   lengths once as a table (`writing`; index.writer, bench/bench_ingest.py through
