@@ -38,16 +38,21 @@ LOCK_WAIT_S = 30.0
 # (20k articles, same queries; the index is 4% smaller; building costs the same). Segments
 # written with 128 stay readable: the block length is in each block's header.
 POSTINGS_PER_BLOCK = 1024
-# Writing many documents (a rebuild, a long ingest's follower) commits a span at a time, each
-# a new unmerged segment: the first spans REBUILD_CHUNK documents, later ones a SPAN_GROWTH-th
-# of what is indexed, at most MAX_SPAN. Whoosh merges segments at about its indexing speed
+# A long ingest's follower commits a span at a time, each a new unmerged segment: the first
+# spans its given size, later ones a SPAN_GROWTH-th of what is indexed, at most MAX_SPAN (what
+# a search may lag behind the ingest). Whoosh merges segments at about its indexing speed
 # (10k articles: 43 s of CPU merged, 54 s indexed), so a fixed span of 1,000 spent most of a
 # 100k rebuild in MERGE_SMALL merges (121 docs/s); growing spans leave about 15 segments and
 # nothing big to merge. A span of 10,000 costs no more per document than 2,000 (the pool
 # spills sorted runs past LIMIT_MB; `bench/bench_span.py`).
-REBUILD_CHUNK = 1000
 SPAN_GROWTH = 4
 MAX_SPAN = 20_000
+# A rebuild (`build_fresh`) is searched only once it is complete, so it writes each writer's
+# documents in segments of REBUILD_SPAN: every query pays a fixed cost per segment (term
+# lookups, a chunk or block read per word and field), and at 100k two segments instead of 20
+# (growing spans) took phrase p95 from 16 to 9 ms, terms from 6.5 to 4.5 and two-word queries
+# from 12 to 8, built in the same time (348 s) at the same memory (bench/README.md).
+REBUILD_SPAN = 100_000
 
 
 def growing_span(indexed: int, first: int) -> int:
@@ -372,8 +377,7 @@ def build_fresh(
                     continue
                 seen.add(article_id)
                 if opened is None:
-                    opened, span = OpenWriter(ix), growing_span(total, REBUILD_CHUNK)
-                    span *= 2 if part else 1
+                    opened, span = OpenWriter(ix), REBUILD_SPAN * (2 if part else 1)
                 if part is not None and part.pending <= mine:
                     part.add(row)
                 else:
