@@ -164,3 +164,28 @@ def test_a_rebuild_with_a_part_writer_equals_one_without(tmp_path: Path) -> None
     for query in queries:
         assert [i for i, _ in one[query]] == [i for i, _ in two[query]], query
         assert len(one[query]) == (1 if query == "number 2599" else len(rows))
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_a_rebuild_writes_segments_of_its_span_per_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parallel: bool
+) -> None:
+    """A rebuild is searched only once complete: its segments are REBUILD_SPAN documents per
+    writer (few and large), not the growing spans an ingest's follower commits."""
+    from index import writer
+    from index.whoosh_internals.writing import segment_doc_counts
+
+    monkeypatch.setattr(writer, "REBUILD_SPAN", 500)
+    rows = [
+        {"id": i, "title": f"Story {i}", "body": f"Report {i}.", "seq": i} for i in range(1, 2600)
+    ]
+    folder = tmp_path / "index"
+    assert writer.build_fresh(folder, iter(rows), parallel=parallel) == len(rows)
+    ix = writer.open_index(folder)
+    try:
+        counts = sorted(segment_doc_counts(ix), reverse=True)
+    finally:
+        ix.close()
+    assert sum(counts) == len(rows)
+    # one writer: five full spans and the rest; two: commits of 500 + 500, then the rest halved
+    assert counts == ([500] * 5 + [99] if not parallel else [500] * 4 + [300, 299])
