@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import IndexBusy, IndexCorrupt, IndexMissing, IndexOutdated
+from .merging import merge_policy
 from .part_writer import PartWriter, remove_stale_parts, several_cores
 from .schema import SCHEMA_VERSION, build_schema, document
 from .whoosh_internals import writing as internals
@@ -273,7 +274,10 @@ def write_batch(
     except BaseException:
         w.cancel()
         raise
-    w.commit(optimize=optimize, merge=merge)
+    if optimize:
+        w.commit(optimize=True)
+    else:
+        w.commit(mergetype=merge_policy(merge))
     return len(batch)
 
 
@@ -326,9 +330,9 @@ class OpenWriter:
         is committed and the lock is released (the files left are removed by the next commit).
         """
         if parts is None:
-            self._writer.commit(merge=merge)
+            self._writer.commit(mergetype=merge_policy(merge))
             return len(self.ids)
-        internals.commit_with_parts(self._writer, merge, parts)
+        internals.commit_with_parts(self._writer, merge_policy(merge), parts)
         return len(self.ids)
 
     def cancel(self) -> None:
@@ -336,13 +340,13 @@ class OpenWriter:
 
 
 def merge_small(index_dir: Path) -> None:
-    """A commit of nothing that merges small segments (Whoosh's default policy, MERGE_SMALL).
+    """A commit of nothing that merges small segments (`index.merging`).
 
     The index follower writes its commits unmerged during an ingest and merges once here."""
     ix = open_index(Path(index_dir))
     try:
         w = writer(ix)
-        w.commit(merge=True)
+        w.commit(mergetype=merge_policy(True))
     finally:
         ix.close()
 

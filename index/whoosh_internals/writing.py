@@ -87,15 +87,17 @@ def cache_length_tables() -> None:
     reader_class._newsarchive_length_tables = True
 
 
-def commit_with_parts(writer: Any, merge: bool, parts: Callable[[], list[Any]]) -> None:
-    """`SegmentWriter.commit(merge=merge)` with the segments `parts()` gives listed in the
+def commit_with_parts(
+    writer: Any, mergetype: Callable[[Any, list[Any]], list[Any]], parts: Callable[[], list[Any]]
+) -> None:
+    """`SegmentWriter.commit(mergetype=mergetype)` with the segments `parts()` gives listed in the
     same table of contents (segments written by another writer, moved into the folder).
 
     Whoosh's own commit, step by step: merge, finish this writer's segment, then (here)
     the parts, then the TOC. If `parts` fails nothing is committed and the lock is released.
     """
     writer._check_state()
-    final = writer._merge_segments(None, None, merge)
+    final = writer._merge_segments(mergetype, None, None)
     if writer._added:
         final.append(writer._finalize_segment())
     else:
