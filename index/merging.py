@@ -4,8 +4,8 @@ Whoosh's default policy (`MERGE_SMALL`) merges the smallest segments up to the f
 `i` at which their documents are fewer than the Fibonacci number `fib(i + 5)`. That bound
 grows faster than an ingest's segments accumulate: with about 25 segments of similar size
 it takes nearly all of them, so a long ingest's last commit became one process merging
-most of the index (at 300k articles, 23 of 26 segments, 231k articles; at a million, the 26-minute "index
-tail" of bench/README.md), while the index was not searchable for the newest span.
+most of the index (at 300k articles, 23 of 26 segments, 231k articles: a 29-minute "index
+tail" in bench/README.md, 26 minutes at a million), the newest span unsearchable meanwhile.
 
 Here, as in Lucene's LogMergePolicy, only segments under `SMALL_DOCS` documents take part,
 grouped in tiers of sizes within a factor `MERGE_FACTOR` (1-9, 10-99, 100-999, 1,000-1,999
