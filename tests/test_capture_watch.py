@@ -66,7 +66,14 @@ def _start(archive: Path, *args: str) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         cwd=ROOT,
+        # Ctrl-C as at a terminal: a shell starting the test run in the background (`cmd &`
+        # without job control) ignores SIGINT, and an ignored signal stays ignored over exec
+        preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _wait_for_hits(site: Site, count: int, proc: subprocess.Popen, limit: float = 120) -> None:
