@@ -234,7 +234,8 @@ def leaf_block_postings(reader: Any, fieldname: str, text: str, docs: Any = None
         weights.extend(block_weights)
         if docs is not None and lo == len(docs):
             break
-    ids = _segmented_cumsum(np.array(deltas, dtype=np.int64), sizes)
+    # a block's ids are deltas from 0: running sums restarting at every block
+    ids = side_reader.running_sums(np.array(deltas, dtype=np.int64), np.asarray(sizes))
     found = BlockPostings(ids, np.array(weights, dtype=np.float64), values)
     return found if docs is None else found.keep(docs)
 
@@ -245,14 +246,7 @@ def _with_positions(ids: Any, weights: Any, deltas: list[list[int]]) -> Position
 
     counts = np.fromiter(map(len, deltas), dtype=np.int64, count=len(deltas))
     flat = np.fromiter(chain.from_iterable(deltas), dtype=np.int64, count=int(counts.sum()))
-    return PositionPostings(ids, weights, counts, _segmented_cumsum(flat, counts))
-
-
-def _segmented_cumsum(flat: Any, sizes: list[int]):  # type: ignore[no-untyped-def]
-    """Running sums of `flat` restarting at every segment (a block's ids are deltas from 0)."""
-    import numpy as np
-
-    return side_reader.running_sums(flat, np.asarray(sizes))
+    return PositionPostings(ids, weights, counts, side_reader.running_sums(flat, counts))
 
 
 def _block_postings_generic(matcher: Any, docs: Any) -> BlockPostings:

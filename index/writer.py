@@ -253,7 +253,6 @@ def write_batch(
     rows: Iterable[dict[str, Any]],
     delete_ids: Iterable[Any] = (),
     *,
-    optimize: bool = False,
     merge: bool = True,
     wait: float = LOCK_WAIT_S,
 ) -> int:
@@ -263,7 +262,7 @@ def write_batch(
     ingest merges once, at its last commit, instead of at every commit)."""
     batch = dedupe(rows)
     gone = [str(i) for i in delete_ids]
-    if not batch and not gone and not optimize:
+    if not batch and not gone:
         return 0
     w = writer(ix, wait)
     try:
@@ -274,10 +273,7 @@ def write_batch(
     except BaseException:
         w.cancel()
         raise
-    if optimize:
-        w.commit(optimize=True)
-    else:
-        w.commit(mergetype=merge_policy(merge))
+    w.commit(mergetype=merge_policy(merge))
     return len(batch)
 
 

@@ -55,6 +55,7 @@ def test_a_merging_commit_folds_a_full_tier_and_keeps_the_large(
     monkeypatch.setattr(merging, "SMALL_DOCS", 100)
     # twelve "large" segments (100+ documents each, the bound lowered) and ten of 3
     ix, total = _index_with_commits(tmp_path / "index", [100] * 12 + [3] * 10)
+    ix.close()
     writer.merge_small(tmp_path / "index")
     ix = writer.open_index(tmp_path / "index")
     try:
@@ -74,6 +75,7 @@ def test_small_commits_one_by_one_stay_few_segments(tmp_path: Path) -> None:
     for i in range(1, 121):
         row = {"id": i, "title": f"Story {i}", "body": "A harbour report.", "seq": i}
         writer.write_batch(ix, [row])  # merge=True, as a catch-up commits
+    ix.close()
     ix = writer.open_index(tmp_path / "index")
     try:
         counts = segment_doc_counts(ix)

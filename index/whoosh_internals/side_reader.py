@@ -102,9 +102,8 @@ def term_arrays(
     reader: Any, fieldname: str, text: str, terminfo: Any = None
 ) -> tuple[Any, Any, Any, Any] | None:
     """A term's (ids, weights, counts, position deltas) from its segment's `.npos` part
-    (`SidePart.arrays`), or None
-    (no part, no chunk for the term, or the term is not in the segment). `terminfo`: the
-    term's, when the caller looked it up already."""
+    (`SidePart.arrays`), or None (no part, no chunk for the term, or the term is not in the
+    segment). `terminfo`: the term's, when the caller looked it up already."""
     part = side_part(reader)
     if part is None:
         return None
