@@ -57,8 +57,8 @@ def test_gated_snippets_equal_snippets_stemming_every_word(monkeypatch):
         body = article["body"]
         words = [w for w in _words(body) if re.fullmatch(r"[A-Za-z]+", w)]
         for _ in range(3):
-            picked = rng.sample(words, min(2, len(words))) + [rng.choice(AWKWARD.split())]
-            terms = sorted({t.text for w in picked + ["zyzzyva"] for t in analyzer(w)})
+            picked = [*rng.sample(words, min(2, len(words))), rng.choice(AWKWARD.split())]
+            terms = sorted({t.text for w in [*picked, "zyzzyva"] for t in analyzer(w)})
             cases.append((body, terms))
     gated = [snippets.snippet(body, terms, analyzer) for body, terms in cases]
     assert sum("<mark>" in s for s in gated) >= len(cases) * 0.9
