@@ -174,17 +174,20 @@ def live(searcher: Any):  # type: ignore[no-untyped-def]
     return cache["np_live"]
 
 
-def _lengths(searcher: Any, fieldname: str):  # type: ignore[no-untyped-def]
-    """Each document's length of `fieldname` as BM25F reads it (byte-coded; 1 when none)."""
+def _lengths(searcher: Any, fieldname: str, docs: Any):  # type: ignore[no-untyped-def]
+    """The length of `fieldname` in each of `docs` as BM25F reads it (byte-coded; 1 when
+    none). The byte codes of every document are kept (1 byte each, not 8: decoded only for
+    the documents asked)."""
     import numpy as np
 
     cache = columns.kept(searcher)
     key = ("np_len", fieldname)
     if key not in cache:
         table = np.array([1.0] + [float(n) for n in internals.decoded_lengths()[1:]])
-        raw = columns.lengths_bytes(searcher, fieldname)
-        cache[key] = table[np.frombuffer(raw, dtype=np.uint8)]
-    return cache[key]
+        codes = np.frombuffer(columns.lengths_bytes(searcher, fieldname), dtype=np.uint8)
+        cache[key] = (table, codes)
+    table, codes = cache[key]
+    return table[codes[docs]]
 
 
 def evaluate(searcher: Any, query: Any, scores: bool = True) -> Match:
@@ -363,7 +366,7 @@ def _bm25(searcher: Any, fieldname: str, text: str, docs: Any, tf: Any):  # type
     k1 = weighting.K1
     idf = searcher.idf(fieldname, text)
     avgfl = searcher.avg_field_length(fieldname) or 1
-    fl = _lengths(searcher, fieldname)[docs]
+    fl = _lengths(searcher, fieldname, docs)
     return idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl)))
 
 
