@@ -103,14 +103,21 @@ def open_for_writing(store: Any, index_dir: Path) -> tuple[Any, int, int]:
 
 
 def catch_up(
-    store: Any, index_dir: Path, *, batch: int = BATCH, wait: float = writer.LOCK_WAIT_S
+    store: Any,
+    index_dir: Path,
+    *,
+    batch: int = BATCH,
+    wait: float = writer.LOCK_WAIT_S,
+    reconcile: bool = True,
 ) -> int:
     """Index every article changed since the watermark; returns how many were (re)indexed.
 
     Creates the index when there is none (from seq 0). Raises IndexCorrupt when the index
     exists but cannot be read (`newsarchive reindex` repairs it) and IndexBusy when another
     process keeps the write lock past `wait` seconds. Each Whoosh commit takes up to `batch`
-    rows.
+    rows. Articles `newsarchive remove` took out leave the index; with `reconcile` (or when
+    rows were indexed) so do articles gone from SQLite by any other way, found by counting
+    every row (`_drop_deleted`: O(articles), 100 ms of a search at a million).
     """
     top = head(store)  # what was committed when called: later rows are the next call's
     ix, mark, done = open_for_writing(store, Path(index_dir))
@@ -122,15 +129,17 @@ def catch_up(
             set_meta(store, WATERMARK, str(mark))
         if mark != watermark(store):
             set_meta(store, WATERMARK, str(mark))
-        _drop_deleted(store, ix, wait)
+        drop_removed(store, ix, wait)
+        if reconcile or done:
+            _drop_deleted(store, ix, wait)
         return done
     finally:
         ix.close()
 
 
 def _drop_deleted(store: Any, ix: Any, wait: float = writer.LOCK_WAIT_S) -> None:
-    """Articles removed from SQLite (no seq marks a deletion) leave the index too."""
-    drop_removed(store, ix, wait)
+    """Articles deleted from SQLite outside `newsarchive remove` (no seq marks a deletion,
+    no removal records it) leave the index too."""
     count = connection(store).execute("SELECT count(*) FROM articles").fetchone()[0]
     if writer.doc_count(ix) <= count:
         return
@@ -250,9 +259,11 @@ def catch_up_for_reading(store: Any, index_dir: Path) -> int:
     then answers from the index as last committed (the ingest's newest articles a span
     behind at most) and says so in one line, instead of waiting for the lock or indexing
     those rows itself. With nobody holding the lock (after a crash, say) it catches up.
+    Rows deleted from SQLite by hand are not looked for (a count of every row): their hits
+    are skipped, and the next ingest or `verify` finds them.
     """
     try:
-        return catch_up(store, index_dir, wait=0)
+        return catch_up(store, index_dir, wait=0, reconcile=False)
     except IndexBusy:
         behind = head(store) - watermark(store)
         if behind > 0:
