@@ -62,8 +62,8 @@ def test_random_text_indexes_as_whoosh_would(text):
 
 
 def test_length_tables_are_one_read_not_a_loop_over_every_document(tmp_path, monkeypatch):
-    """Whoosh's `NumericColumn.Reader.load` iterates every document in Python (seconds per
-    field at a million): the length-table patch reads the column's bytes at once instead."""
+    """Whoosh's `NumericColumn.Reader.load` iterates every document in Python (about 1 µs
+    each): the length-table patch reads the column's bytes at once instead."""
     from whoosh.codec.whoosh3 import W3PerDocReader
     from whoosh.columns import NumericColumn
 

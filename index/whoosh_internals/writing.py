@@ -55,12 +55,12 @@ def cache_length_tables() -> None:
     of every single posting (400 per article), and each call went through a column reader,
     a file read and a byte-to-length decode: 14% of the follower's indexing time. The patched
     method reads the field's length column once, as bytes in one read (`get_array`; Whoosh's
-    `NumericColumn.Reader.load` is a Python loop over every document, about 1 µs each: paid
-    for 3 fields of every document by the first query a process scored through Whoosh's
-    matchers after it had written), kept with the reader's other cached column readers, and decodes the one byte
-    asked for: the same values, None for a zero byte included (Whoosh's own quirk). The
-    original method stays reachable as `W3PerDocReader._newsarchive_original_length`
-    (compared in tests).
+    `NumericColumn.Reader.load` is a Python loop over every document, about 1 µs each, paid
+    by the first query a process scored through Whoosh's matchers after it had written),
+    keeps them with the reader's other cached column readers, and decodes the one byte asked
+    for: the same values, None for a zero byte included (Whoosh's own quirk). The original
+    method stays reachable as `W3PerDocReader._newsarchive_original_length` (compared in
+    tests).
     """
     from whoosh.codec import whoosh3
 
@@ -76,8 +76,8 @@ def cache_length_tables() -> None:
         table = self._readers.get(key)
         if table is None:
             column = self._cached_reader(whoosh3._lenfield(fieldname), whoosh3.LENGTHS_COLUMN)
-            table = None if column is None else numeric_column_array(column, "B")
-            table = missing if table is None else table.tobytes()
+            codes = None if column is None else numeric_column_array(column, "B")
+            table = missing if codes is None else codes.tobytes()
             self._readers[key] = table
         if table is missing or docnum >= len(table):
             return original(self, docnum, fieldname, default)
